@@ -1,0 +1,196 @@
+"""Every user-facing failure of convai-ops, and the exit code each one maps to.
+
+The tree::
+
+    ConvaiOpsError                      exit 1   base; message tells the user what to do
+    ├── UsageError                      exit 1   bad flags or settings (no API call made)
+    ├── SpecError                       exit 1   bad YAML / schema in the repository (file:line:col)
+    ├── StalePlanError                  exit 1   a saved plan no longer matches the live agent
+    ├── MainMovedError                  exit 1   main moved between branch creation and merge
+    ├── VerifyError                     exit 1   after a merge, main does not hold what was planned
+    ├── TestRunError                    exit 1   a test run could not be completed (API error, stuck pending)
+    ├── TestsFailedError                exit 3   tests ran and at least one failed: nothing merged
+    └── ApiError                        exit 1   the API answered with an error status
+        ├── AuthenticationError                  401 / 403
+        ├── NotFoundError                        404
+        ├── ConflictError                        409
+        ├── RequestValidationError               422 (``detail`` lists loc/msg/type)
+        ├── RateLimitError                       429 after retries
+        ├── ServerError                          5xx after retries
+        └── ApiConnectionError                   no answer (refused, timeout) after retries
+
+Messages never contain the API key: :func:`redact` is applied by the one top-level handler in
+``convai_ops.cli`` and by every ``__str__`` here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+__all__ = [
+    "EXIT_CHANGES",
+    "EXIT_ERROR",
+    "EXIT_OK",
+    "EXIT_TESTS_FAILED",
+    "ApiConnectionError",
+    "ApiError",
+    "AuthenticationError",
+    "ConflictError",
+    "ConvaiOpsError",
+    "MainMovedError",
+    "NotFoundError",
+    "RateLimitError",
+    "RequestValidationError",
+    "ServerError",
+    "SpecError",
+    "StalePlanError",
+    "TestRunError",
+    "TestsFailedError",
+    "UsageError",
+    "VerifyError",
+    "redact",
+    "register_secret",
+]
+
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_CHANGES = 2
+EXIT_TESTS_FAILED = 3
+
+_SECRETS: set[str] = set()
+
+
+def register_secret(value: str | None) -> None:
+    """Remember a secret (an API key) so that :func:`redact` masks it everywhere."""
+    if value and len(value) >= 4:
+        _SECRETS.add(value)
+
+
+def redact(text: str, secrets: Iterable[str] = ()) -> str:
+    """Return ``text`` with every registered secret (and each of ``secrets``) replaced by ``***``."""
+    for secret in sorted({*_SECRETS, *secrets}, key=len, reverse=True):
+        if secret:
+            text = text.replace(secret, "***")
+    return text
+
+
+class ConvaiOpsError(Exception):
+    """Base of every error convai-ops reports to the user; ``exit_code`` is the process exit."""
+
+    exit_code: int = EXIT_ERROR
+
+    def __str__(self) -> str:
+        return redact(super().__str__())
+
+
+class UsageError(ConvaiOpsError):
+    """Raised for bad flags, settings or environment (missing API key, unknown environment)."""
+
+
+class SpecError(ConvaiOpsError):
+    """Raised when a repository file is malformed; the message is ``file:line:col: field: why``.
+
+    ``path`` is the file, ``line``/``column`` are 1-based (0 when unknown) and ``field`` is the
+    dotted path of the offending key (empty when the whole file is at fault).
+    """
+
+    def __init__(
+        self,
+        path: Path | str,
+        message: str,
+        *,
+        line: int = 0,
+        column: int = 0,
+        field: str = "",
+    ) -> None:
+        self.path = Path(path)
+        self.line = line
+        self.column = column
+        self.field = field
+        self.reason = message
+        location = str(self.path)
+        if line:
+            location += f":{line}"
+            if column:
+                location += f":{column}"
+        prefix = f"{field}: " if field else ""
+        super().__init__(f"{location}: {prefix}{message}")
+
+
+class StalePlanError(ConvaiOpsError):
+    """Raised by ``apply PLAN`` when an agent's main moved or the repository changed since ``plan``."""
+
+
+class MainMovedError(ConvaiOpsError):
+    """Raised when main moved after the branch was made; the branch is kept, nothing merged."""
+
+
+class VerifyError(ConvaiOpsError):
+    """Raised when, after a merge, re-reading main shows fields that did not persist."""
+
+
+class TestRunError(ConvaiOpsError):
+    """Raised when tests could not be run to a verdict (API error, a run stuck in ``pending``)."""
+
+    __test__ = False  # not a pytest test class
+
+
+class TestsFailedError(ConvaiOpsError):
+    """Raised when tests ran and at least one failed (or missed ``min_pass``): exit code 3."""
+
+    __test__ = False
+    exit_code = EXIT_TESTS_FAILED
+
+
+class ApiError(ConvaiOpsError):
+    """Raised when the ElevenLabs API answers an error status.
+
+    ``status`` is the HTTP status (0 when there was no answer), ``method`` and ``path`` name the
+    call, ``detail`` is the decoded error body (``None`` when absent).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int = 0,
+        method: str = "",
+        path: str = "",
+        detail: object = None,
+    ) -> None:
+        self.status = status
+        self.method = method
+        self.path = path
+        self.detail = detail
+        where = f"{method} {path}: " if method else ""
+        code = f"HTTP {status}: " if status else ""
+        super().__init__(f"{where}{code}{message}")
+
+
+class AuthenticationError(ApiError):
+    """Raised on 401/403: the API key is missing, wrong, or lacks permission."""
+
+
+class NotFoundError(ApiError):
+    """Raised on 404: the agent, branch, test or document id does not exist."""
+
+
+class ConflictError(ApiError):
+    """Raised on 409: e.g. a merge that conflicts with the target branch."""
+
+
+class RequestValidationError(ApiError):
+    """Raised on 422: the API rejected the request body; the message lists each ``loc: msg``."""
+
+
+class RateLimitError(ApiError):
+    """Raised on 429 once retries are exhausted."""
+
+
+class ServerError(ApiError):
+    """Raised on 5xx once retries are exhausted."""
+
+
+class ApiConnectionError(ApiError):
+    """Raised when the API could not be reached (refused, DNS, timeout) after retries."""
