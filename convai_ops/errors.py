@@ -8,7 +8,7 @@ The tree::
     ├── StalePlanError                  exit 1   a saved plan no longer matches the live agent
     ├── MainMovedError                  exit 1   main moved between branch creation and merge
     ├── VerifyError                     exit 1   after a merge, main does not hold what was planned
-    ├── TestRunError                    exit 1   a test run could not be completed (API error, stuck pending)
+    ├── TestRunError                    exit 1   tests could not be run to a verdict
     ├── TestsFailedError                exit 3   tests ran and at least one failed: nothing merged
     └── ApiError                        exit 1   the API answered with an error status
         ├── AuthenticationError                  401 / 403
@@ -68,7 +68,7 @@ def register_secret(value: str | None) -> None:
 
 
 def redact(text: str, secrets: Iterable[str] = ()) -> str:
-    """Return ``text`` with every registered secret (and each of ``secrets``) replaced by ``***``."""
+    """``text`` with every registered secret, and each of ``secrets``, replaced by ``***``."""
     for secret in sorted({*_SECRETS, *secrets}, key=len, reverse=True):
         if secret:
             text = text.replace(secret, "***")
@@ -119,7 +119,7 @@ class SpecError(ConvaiOpsError):
 
 
 class StalePlanError(ConvaiOpsError):
-    """Raised by ``apply PLAN`` when an agent's main moved or the repository changed since ``plan``."""
+    """Raised by ``apply PLAN`` when main moved or the repository changed since ``plan``."""
 
 
 class MainMovedError(ConvaiOpsError):

@@ -12,10 +12,13 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from convai_ops.errors import UsageError, register_secret
+
+if TYPE_CHECKING:
+    from convai_ops.spec import ProjectConfig
 
 __all__ = [
     "DEFAULT_BASE_URL",
@@ -33,20 +36,6 @@ ENV_CONCURRENCY = "CONVAI_OPS_CONCURRENCY"
 ENV_POLL_INTERVAL = "CONVAI_OPS_POLL_INTERVAL"
 ENV_TEST_TIMEOUT = "CONVAI_OPS_TEST_TIMEOUT"
 DEFAULT_ENVIRONMENT = "default"
-
-
-class _EnvironmentLike(Protocol):
-    base_url: str | None
-    api_key_env: str
-
-
-class _ConfigLike(Protocol):
-    @property
-    def environments(self) -> Mapping[str, _EnvironmentLike]: ...
-    @property
-    def default_environment(self) -> str | None: ...
-    @property
-    def concurrency(self) -> int | None: ...
 
 
 @dataclass(frozen=True)
@@ -72,7 +61,7 @@ class Settings:
     def resolve(
         cls,
         root: Path,
-        config: _ConfigLike,
+        config: ProjectConfig,
         *,
         environment: str | None = None,
         base_url: str | None = None,
@@ -114,7 +103,7 @@ class Settings:
         return self.api_key
 
 
-def _environment_name(config: _ConfigLike, requested: str | None) -> str:
+def _environment_name(config: ProjectConfig, requested: str | None) -> str:
     names = list(config.environments)
     if requested:
         if names and requested not in names:

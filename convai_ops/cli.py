@@ -1,0 +1,354 @@
+"""The ``convai-ops`` command line: each command parses, resolves ``Settings``, calls one
+library function and renders its result. ``main`` is the one place exceptions become exit codes.
+
+Exit codes: 0 success; 1 error (bad input, API error, usage error); 2 ``plan
+--detailed-exitcode`` found changes (or ``drift`` found drift); 3 tests failed, nothing merged.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import threading
+import traceback
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from convai_ops import __version__
+from convai_ops.errors import EXIT_CHANGES, EXIT_ERROR, EXIT_OK, ConvaiOpsError, UsageError, redact
+
+__all__ = ["cli", "main"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+EPILOG_PLAN = """\b
+Examples:
+  convai-ops plan
+  convai-ops plan --env production --detailed-exitcode
+  convai-ops plan --format markdown > plan.md
+"""
+
+EPILOG_APPLY = """\b
+Examples:
+  convai-ops apply                     # shows the plan, asks before applying
+  convai-ops apply --auto-approve      # CI: no prompt
+  convai-ops apply --target support    # one agent only
+"""
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Run the CLI and exit with its code; the single handler for every error."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in args
+    try:
+        code = cli.main(args=args, prog_name="convai-ops", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("Aborted.", err=True)
+        code = EXIT_ERROR
+    except click.ClickException as exc:
+        click.echo(f"error: {redact(exc.format_message())}", err=True)
+        code = EXIT_ERROR  # never 2: 2 means "changes" to CI
+    except ConvaiOpsError as exc:
+        code = _report(exc, debug, str(exc))
+    except Exception as exc:  # an unexpected failure: still one line, no secrets
+        code = _report(exc, debug, f"internal error: {type(exc).__name__}: {redact(str(exc))}")
+    sys.exit(code if isinstance(code, int) else EXIT_OK)
+
+
+def _report(exc: BaseException, debug: bool, message: str) -> int:
+    if debug:
+        click.echo(redact("".join(traceback.format_exception(exc))), err=True)
+    hint = "" if debug or isinstance(exc, ConvaiOpsError) else " (run with --debug for details)"
+    click.echo(f"error: {message}{hint}", err=True)
+    return getattr(exc, "exit_code", EXIT_ERROR)
+
+
+class _RedactingFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = redact(record.getMessage())
+        record.args = ()
+        return True
+
+
+def _setup_logging(debug: bool) -> None:
+    if not debug:
+        return
+    handler = logging.StreamHandler()
+    handler.addFilter(_RedactingFilter())
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    logging.getLogger("convai_ops").addHandler(handler)
+    logging.getLogger("convai_ops").setLevel(logging.DEBUG)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="convai-ops")
+@click.option(
+    "--debug", is_flag=True, help="Tracebacks and HTTP debug logs (the key stays masked)."
+)
+@click.option(
+    "-C",
+    "--project-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=".",
+    show_default=True,
+    help="The repository holding convai-ops.yaml and agents/.",
+)
+@click.pass_context
+def cli(ctx: click.Context, debug: bool, project_dir: Path) -> None:
+    """GitOps for ElevenLabs voice agents: plan, then a gated apply (branch, test, merge).
+
+    \b
+    Try it with no API key:   convai-ops demo
+    Against the API:          export ELEVENLABS_API_KEY=...; convai-ops plan
+    """
+    ctx.obj = {"debug": debug, "root": project_dir}
+    _setup_logging(debug)
+
+
+def api_options(func: F) -> F:
+    """Options shared by every command that talks to the API."""
+    options = [
+        click.option(
+            "--env",
+            "environment",
+            metavar="NAME",
+            help="Environment from convai-ops.yaml (env: CONVAI_OPS_ENV).",
+        ),
+        click.option(
+            "--base-url",
+            metavar="URL",
+            help="API base URL (env: ELEVENLABS_BASE_URL; default https://api.elevenlabs.io).",
+        ),
+        click.option(
+            "--concurrency",
+            type=click.IntRange(1, 64),
+            help="Agents handled at once (env: CONVAI_OPS_CONCURRENCY; default 8).",
+        ),
+        click.option(
+            "--allow-insecure-http", is_flag=True, help="Allow a non-loopback http:// base URL."
+        ),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def _load(ctx: click.Context, **flags: Any) -> tuple[Any, Any]:
+    from convai_ops.settings import Settings
+    from convai_ops.spec import load_project
+
+    root: Path = ctx.obj["root"]
+    project = load_project(root)
+    settings = Settings.resolve(root, project.config, debug=ctx.obj["debug"], **flags)
+    return project, settings
+
+
+def _client(settings: Any) -> Any:
+    from convai_ops.api import ConvaiClient
+
+    return ConvaiClient(
+        settings.base_url, settings.require_api_key(), max_concurrency=settings.concurrency
+    )
+
+
+def _select(project: Any, targets: Sequence[str]) -> Any:
+    unknown = sorted(set(targets) - {a.slug for a in project.agents})
+    if unknown:
+        known = ", ".join(a.slug for a in project.agents) or "none"
+        raise UsageError(f"unknown agent {', '.join(unknown)} (agents: {known})")
+    if not targets:
+        return project
+    return project.model_copy(
+        update={"agents": tuple(a for a in project.agents if a.slug in targets)}
+    )
+
+
+def _echo_lock() -> Callable[[str, str], None]:
+    lock = threading.Lock()
+
+    def report(slug: str, message: str) -> None:
+        with lock:
+            click.echo(f"  {slug}: {message}")
+
+    return report
+
+
+@cli.command(epilog=EPILOG_PLAN)
+@api_options
+@click.option(
+    "--target", "targets", multiple=True, metavar="SLUG", help="Only this agent (repeatable)."
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "markdown", "json"]),
+    default="text",
+    show_default=True,
+)
+@click.option("--detailed-exitcode", is_flag=True, help="Exit 0 no changes, 2 changes, 1 error.")
+@click.pass_context
+def plan(
+    ctx: click.Context, /, targets: tuple[str, ...], fmt: str, detailed_exitcode: bool, **flags: Any
+) -> int:
+    """Show, field by field, how the live agents differ from the repository."""
+    from convai_ops.plan import build_plan
+    from convai_ops.render import render_plan
+
+    project, settings = _load(ctx, **flags)
+    project = _select(project, targets)
+    with _client(settings) as client:
+        result, _ = build_plan(client, project, settings)
+    click.echo(render_plan(result, fmt, colour=sys.stdout.isatty()), nl=False)
+    return EXIT_CHANGES if detailed_exitcode and result.has_changes else EXIT_OK
+
+
+@cli.command(epilog=EPILOG_APPLY)
+@api_options
+@click.option(
+    "--target", "targets", multiple=True, metavar="SLUG", help="Only this agent (repeatable)."
+)
+@click.option("--auto-approve", is_flag=True, help="Apply without asking (for CI).")
+@click.pass_context
+def apply(ctx: click.Context, /, targets: tuple[str, ...], auto_approve: bool, **flags: Any) -> int:
+    """Stage each change on a new agent branch, run the agent's tests there, and merge into
+    main only when every test passes. Exit 3 when tests failed (nothing merged)."""
+    from convai_ops.apply import ApplyOptions, apply_plan
+    from convai_ops.plan import build_plan
+    from convai_ops.render import render_apply_result, render_plan_text
+    from convai_ops.testing import PollPolicy
+
+    project, settings = _load(ctx, **flags)
+    project = _select(project, targets)
+    with _client(settings) as client:
+        planned, snapshot = build_plan(client, project, settings)
+        click.echo(render_plan_text(planned, colour=sys.stdout.isatty()), nl=False)
+        if not planned.has_changes:
+            return EXIT_OK
+        _confirm(auto_approve)
+        policy = PollPolicy(settings.poll_initial, settings.poll_max, settings.test_timeout)
+        options = ApplyOptions(settings.environment, settings.concurrency, policy)
+        result = apply_plan(client, project, planned, snapshot.index, options, _echo_lock())
+    click.echo(render_apply_result(result), nl=False)
+    return result.exit_code
+
+
+def _confirm(auto_approve: bool) -> None:
+    if auto_approve:
+        return
+    if not sys.stdin.isatty():
+        raise UsageError("refusing to apply without a terminal to confirm: pass --auto-approve")
+    if click.prompt("Apply these changes? Only 'yes' is accepted", default="") != "yes":
+        raise click.exceptions.Abort()
+
+
+@cli.command()
+@click.pass_context
+def validate(ctx: click.Context) -> int:
+    """Check every YAML file of the repository; no network, no API key needed."""
+    from convai_ops.spec import load_project
+
+    project = load_project(ctx.obj["root"])
+    tests = sum(len(a.tests) for a in project.agents)
+    click.echo(f"OK: {len(project.agents)} agent(s), {tests} test(s) valid.")
+    return EXIT_OK
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=int, default=8765, show_default=True)
+@click.option(
+    "--latency-ms",
+    type=float,
+    default=0.0,
+    show_default=True,
+    help="Delay added to every response.",
+)
+@click.option(
+    "--fail-rate",
+    type=click.FloatRange(0, 1),
+    default=0.0,
+    show_default=True,
+    help="Share of requests answered 500.",
+)
+@click.option(
+    "--rate-limit",
+    type=float,
+    default=None,
+    help="Requests per second; beyond it 429 with Retry-After.",
+)
+@click.option(
+    "--api-key", default=None, help="Accept only this key (default: any non-empty xi-api-key)."
+)
+@click.option(
+    "--state",
+    "state_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Keep state in this JSON file across restarts.",
+)
+@click.option(
+    "--test-delay",
+    type=float,
+    default=1.0,
+    show_default=True,
+    help="Seconds a test run stays pending.",
+)
+@click.option(
+    "--seed", type=int, default=0, show_default=True, help="Seed of the judge's nondeterminism."
+)
+@click.option(
+    "--nondeterminism",
+    type=click.FloatRange(0, 1),
+    default=0.0,
+    show_default=True,
+    help="Share of runs answered with the second-best reply (agents with temperature > 0).",
+)
+@click.option(
+    "--seed-conversations",
+    "conversations_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Load conversations from this JSON file.",
+)
+def emulator(host: str, port: int, **knobs: Any) -> int:
+    """Serve a local ElevenLabs API emulator (the /v1/convai surface convai-ops uses).
+
+    \b
+    Example:
+      convai-ops emulator --port 8765 &
+      ELEVENLABS_BASE_URL=http://127.0.0.1:8765 ELEVENLABS_API_KEY=k convai-ops plan
+    """
+    from convai_ops.emulator import EmulatorConfig, serve
+
+    config = EmulatorConfig(
+        latency_ms=knobs["latency_ms"],
+        fail_rate=knobs["fail_rate"],
+        rate_limit=knobs["rate_limit"],
+        api_key=knobs["api_key"],
+        state_file=knobs["state_file"],
+        test_delay_s=knobs["test_delay"],
+        seed=knobs["seed"],
+        nondeterminism=knobs["nondeterminism"],
+        conversations_file=knobs["conversations_file"],
+    )
+    click.echo(f"ElevenLabs API emulator on http://{host}:{port} (Ctrl-C to stop)", err=True)
+    serve(config, host, port)
+    return EXIT_OK
+
+
+@cli.command()
+@click.option(
+    "--example",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Example project to copy (default: the bundled one).",
+)
+def demo(example: Path | None) -> int:
+    """Walk through plan and gated apply against a local emulator: no API key needed.
+
+    One change whose tests pass is merged; one that breaks a test is blocked and main is left
+    exactly as it was.
+    """
+    from convai_ops.demo import run_demo
+
+    return run_demo(click.echo, example=example)

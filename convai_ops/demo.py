@@ -1,0 +1,163 @@
+"""``convai-ops demo``: the whole gated flow against a local emulator, no API key needed.
+
+Steps, in a temporary copy of the example project: plan (agents to create) -> apply (tests
+pass, merged) -> a prompt edit that breaks a test -> plan (a one-line diff) -> apply (tests
+fail, nothing merged) -> main read back still holds the good prompt.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from convai_ops.errors import EXIT_ERROR, EXIT_OK, EXIT_TESTS_FAILED, UsageError
+
+__all__ = ["find_example", "run_demo"]
+
+Echo = Callable[..., Any]
+GOOD, BAD = "within 30 days", "within 14 days"
+DEMO_AGENT = "support"
+
+
+def find_example() -> Path:
+    """The example project (``convai-ops.yaml`` + ``agents/``) of the source checkout.
+
+    Raises ``UsageError`` when convai-ops is installed without its repository.
+    """
+    root = Path(__file__).resolve().parent.parent
+    if (root / "convai-ops.yaml").is_file() and (root / "agents").is_dir():
+        return root
+    raise UsageError(
+        "the demo needs the example project: clone the convai-ops repository and install it "
+        'with `pip install -e ".[dev]"`'
+    )
+
+
+def run_demo(echo: Echo, *, example: Path | None = None) -> int:
+    """Run the walkthrough, printing through ``echo``; returns 0 when it behaved as shown."""
+    from convai_ops.emulator import EmulatorConfig, run_in_thread
+
+    source = example or find_example()
+    with tempfile.TemporaryDirectory(prefix="convai-ops-demo-") as tmp:
+        work = _copy_example(source, Path(tmp) / "project")
+        with run_in_thread(EmulatorConfig(test_delay_s=0.3)) as server:
+            echo(f"convai-ops demo: a local ElevenLabs API emulator is serving {server.url}")
+            echo(f"Working copy of the example project: {work}\n")
+            return _walk(echo, work, server.url)
+
+
+def _copy_example(source: Path, target: Path) -> Path:
+    target.mkdir(parents=True)
+    shutil.copy2(source / "convai-ops.yaml", target / "convai-ops.yaml")
+    shutil.copytree(source / "agents", target / "agents")
+    return target
+
+
+def _walk(echo: Echo, work: Path, url: str) -> int:
+    session = _Session(work, url, echo)
+    session.step(1, "convai-ops plan", "the example agents do not exist yet")
+    session.plan()
+    session.step(
+        2, "convai-ops apply --auto-approve", "each change is tested on a branch, then merged"
+    )
+    first = session.apply()
+    good_prompt = session.main_prompt()
+    prompt_file = work / "agents" / DEMO_AGENT / "prompt.md"
+    prompt_file.write_text(prompt_file.read_text().replace(GOOD, BAD))
+    session.step(3, f"edit agents/{DEMO_AGENT}/prompt.md", f'"{GOOD}" becomes "{BAD}"')
+    session.step(4, "convai-ops plan", "one changed line")
+    session.plan()
+    session.step(5, "convai-ops apply --auto-approve", "the refund test now fails")
+    second = session.apply()
+    kept = session.main_prompt() == good_prompt
+    session.step(6, f"GET /v1/convai/agents/{{id}} for {DEMO_AGENT}", "what main holds now")
+    echo(f"  main still holds the tested prompt: {'yes' if kept else 'NO'}")
+    echo(f'  "{_line_with(good_prompt, "Refunds")}"\n')
+    return _verdict(echo, first, second, kept)
+
+
+def _verdict(echo: Echo, first: int, second: int, kept: bool) -> int:
+    if first == EXIT_OK and second == EXIT_TESTS_FAILED and kept:
+        echo("Demo complete: one change merged after its tests passed, one change blocked by a")
+        echo("failing test with main left exactly as it was. Next: edit agents/ and run")
+        echo("`convai-ops plan` against your own account (export ELEVENLABS_API_KEY=...).")
+        return EXIT_OK
+    echo(f"Demo did not behave as expected (apply exits {first} and {second}, main kept: {kept}).")
+    return EXIT_ERROR
+
+
+def _line_with(text: str, word: str) -> str:
+    return next((line for line in text.splitlines() if word in line), "")
+
+
+class _Session:
+    """One demo run: loads the working copy and talks to the emulator like the CLI does."""
+
+    def __init__(self, work: Path, url: str, echo: Echo) -> None:
+        self.work, self.url, self.echo = work, url, echo
+
+    def step(self, number: int, command: str, why: str) -> None:
+        self.echo(f"--- Step {number}/6: {command}   ({why})")
+
+    def _settings(self) -> Any:
+        from convai_ops.settings import Settings
+        from convai_ops.spec import load_project
+
+        project = load_project(self.work)
+        environ = {"ELEVENLABS_API_KEY": "demo-key", "ELEVENLABS_BASE_URL": self.url}
+        settings = Settings.resolve(
+            self.work,
+            project.config,
+            environ=environ,
+            poll_initial=0.2,
+            poll_max=1.0,
+            test_timeout=60,
+        )
+        return project, settings
+
+    def _client(self, settings: Any) -> Any:
+        from convai_ops.api import ConvaiClient
+
+        return ConvaiClient(settings.base_url, settings.require_api_key())
+
+    def plan(self) -> None:
+        from convai_ops.plan import build_plan
+        from convai_ops.render import render_plan_text
+
+        project, settings = self._settings()
+        with self._client(settings) as client:
+            planned, _ = build_plan(client, project, settings)
+        self.echo(render_plan_text(planned))
+
+    def apply(self) -> int:
+        from convai_ops.apply import ApplyOptions, apply_plan
+        from convai_ops.plan import build_plan
+        from convai_ops.render import render_apply_result
+        from convai_ops.testing import PollPolicy
+
+        project, settings = self._settings()
+        policy = PollPolicy(settings.poll_initial, settings.poll_max, settings.test_timeout)
+        options = ApplyOptions(settings.environment, settings.concurrency, policy)
+        with self._client(settings) as client:
+            planned, snapshot = build_plan(client, project, settings)
+            result = apply_plan(client, project, planned, snapshot.index, options, self._report)
+        self.echo(render_apply_result(result))
+        return result.exit_code
+
+    def _report(self, slug: str, message: str) -> None:
+        self.echo(f"  {slug}: {message}")
+
+    def main_prompt(self) -> str:
+        from convai_ops.plan import build_plan
+
+        project, settings = self._settings()
+        with self._client(settings) as client:
+            _, snapshot = build_plan(client, project, settings)
+            remote = snapshot.agents[DEMO_AGENT]
+        if remote is None:
+            return ""
+        prompt: str = remote.config["conversation_config"]["agent"]["prompt"]["prompt"]
+        return prompt

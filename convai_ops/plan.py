@@ -1,0 +1,301 @@
+"""The plan: field by field, how the live agents differ from the repository.
+
+``make_plan(project, snapshot, env)`` is a pure function of the desired state and what
+``state.read_snapshot`` read; it makes no API call. Both sides are first turned into *views*
+holding only what the repository declares:
+
+- ``name``, ``tags`` (when declared; the managed tag ``convai-ops:<slug>`` is always added),
+  the declared subsets of ``conversation_config`` and ``platform_settings``;
+- ``knowledge_base``: the sorted document names (content-addressed for local files);
+- ``tests``: the sorted remote test names (content-addressed) attached to the agent.
+
+Paths listed under ``ignore:`` (JSON pointers, project-wide and per agent) are removed from both
+views. The views are compared with deepdiff; a list is one field (shown whole), a dict is walked.
+Values under sensitive keys (headers, secrets, tokens, passwords, API keys) are masked.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Literal
+
+from deepdiff import DeepDiff
+from pydantic import BaseModel, ConfigDict
+
+from convai_ops.state import (
+    RemoteAgent,
+    RemoteIndex,
+    Snapshot,
+    document_name,
+    managed_tag,
+    project_onto,
+    read_snapshot,
+    remote_test_name,
+)
+
+if TYPE_CHECKING:
+    from convai_ops.api import ConvaiClient
+    from convai_ops.settings import Settings
+    from convai_ops.spec import AgentSpec, KnowledgeSpec, Project
+
+__all__ = [
+    "FORMAT_VERSION",
+    "AgentPlan",
+    "FieldChange",
+    "Plan",
+    "build_plan",
+    "desired_view",
+    "diff_views",
+    "make_agent_plan",
+    "make_plan",
+    "remote_view",
+]
+
+FORMAT_VERSION = 1
+MASK = "***"
+_SENSITIVE = re.compile(r"secret|password|api[_-]?key|authorization|headers|(^|_)token$", re.I)
+_CONFIG_KEYS = ("name", "tags", "conversation_config", "platform_settings")
+_KB_PATH = ("conversation_config", "agent", "prompt", "knowledge_base")
+_TESTS_PATH = ("platform_settings", "testing", "attached_tests")
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class FieldChange(_Frozen):
+    """One declared field that differs: ``path`` is the key path, ``kind`` add/change/remove."""
+
+    path: tuple[str, ...]
+    kind: Literal["add", "change", "remove"]
+    before: Any = None
+    after: Any = None
+
+    @property
+    def dotted(self) -> str:
+        """The path as ``conversation_config.agent.prompt.prompt``."""
+        return ".".join(self.path)
+
+
+class AgentPlan(_Frozen):
+    """What apply will do to one agent, and the remote version the plan was made against."""
+
+    slug: str
+    action: Literal["create", "update", "no-op"]
+    agent_id: str | None = None
+    base_version_id: str | None = None
+    main_branch_id: str | None = None
+    changes: tuple[FieldChange, ...] = ()
+    unchanged: int = 0
+    tests: tuple[str, ...] = ()
+    desired_hash: str = ""
+
+
+class Plan(_Frozen):
+    """The whole plan for one environment; ``format_version`` versions the JSON form."""
+
+    format_version: int = FORMAT_VERSION
+    environment: str
+    base_url: str
+    agents: tuple[AgentPlan, ...]
+
+    def count(self, action: str) -> int:
+        """How many agents have ``action`` (create, update, no-op)."""
+        return sum(1 for a in self.agents if a.action == action)
+
+    @property
+    def has_changes(self) -> bool:
+        """True when any agent is to be created or updated."""
+        return any(a.action != "no-op" for a in self.agents)
+
+    @property
+    def tests_to_run(self) -> int:
+        """Number of tests apply will run (those of changed agents)."""
+        return sum(len(a.tests) for a in self.agents if a.action != "no-op")
+
+
+def build_plan(client: ConvaiClient, project: Project, settings: Settings) -> tuple[Plan, Snapshot]:
+    """Read the remote state of ``project``'s agents and plan them; returns both."""
+    snapshot = read_snapshot(
+        client, project.agents, settings.environment, concurrency=settings.concurrency
+    )
+    return make_plan(project, snapshot, settings.environment, settings.base_url), snapshot
+
+
+def make_plan(project: Project, snapshot: Snapshot, env: str, base_url: str = "") -> Plan:
+    """Compare every agent of ``project`` with ``snapshot`` (pure; no API call)."""
+    ignore = tuple(project.config.ignore)
+    agents = tuple(
+        make_agent_plan(spec, snapshot.agents.get(spec.slug), snapshot.index, env, ignore)
+        for spec in project.agents
+        if spec.slug in snapshot.agents
+    )
+    return Plan(environment=env, base_url=base_url, agents=agents)
+
+
+def make_agent_plan(
+    spec: AgentSpec,
+    remote: RemoteAgent | None,
+    index: RemoteIndex,
+    env: str,
+    ignore: Sequence[str] = (),
+) -> AgentPlan:
+    """Plan one agent: ``create`` when ``remote`` is ``None``, else ``update`` or ``no-op``."""
+    pointers = (*ignore, *spec.ignore)
+    desired = _without(desired_view(spec, env), pointers)
+    before = _without(remote_view(remote.config, desired, spec, index), pointers) if remote else {}
+    changes = diff_views(before, desired)
+    action = "create" if remote is None else ("update" if changes else "no-op")
+    return AgentPlan(
+        slug=spec.slug,
+        action=action,
+        agent_id=remote.agent_id if remote else None,
+        base_version_id=remote.version_id if remote else None,
+        main_branch_id=remote.main_branch_id if remote else None,
+        changes=tuple(_masked(c) for c in changes),
+        unchanged=max(0, _count_leaves(desired) - len(changes)),
+        tests=tuple(t.name for t in spec.tests),
+        desired_hash=_hash(desired),
+    )
+
+
+def desired_view(spec: AgentSpec, env: str) -> dict[str, Any]:
+    """The declared state of ``spec`` in ``env`` as a comparable view (see module docstring)."""
+    view = {k: v for k, v in spec.desired(env).items() if k in _CONFIG_KEYS and v != {}}
+    if "tags" in view:
+        view["tags"] = sorted({*view["tags"], managed_tag(spec.slug)})
+    if spec.knowledge:
+        view["knowledge_base"] = sorted(
+            _kb_key(document_name(spec.slug, k), k.usage_mode) for k in spec.knowledge
+        )
+    if spec.tests:
+        view["tests"] = sorted(remote_test_name(spec.slug, t) for t in spec.tests)
+    return view
+
+
+def remote_view(
+    config: Mapping[str, Any], desired: Mapping[str, Any], spec: AgentSpec, index: RemoteIndex
+) -> dict[str, Any]:
+    """The live ``config`` (a GET agent body) reduced to the paths ``desired`` declares."""
+    declared = {k: v for k, v in desired.items() if k in _CONFIG_KEYS}
+    view: dict[str, Any] = project_onto(dict(config), declared)
+    if "tags" in view:
+        view["tags"] = sorted(view["tags"] or [])
+    if "knowledge_base" in desired:
+        view["knowledge_base"] = sorted(_remote_kb_keys(config, spec.knowledge))
+    if "tests" in desired:
+        attached = _dig(config, _TESTS_PATH) or []
+        view["tests"] = sorted(index.test_names.get(t["test_id"], t["test_id"]) for t in attached)
+    return view
+
+
+def _remote_kb_keys(config: Mapping[str, Any], knowledge: Sequence[KnowledgeSpec]) -> list[str]:
+    by_id = {k.id: k.name or k.id for k in knowledge if k.kind == "id" and k.id}
+    locators = _dig(config, _KB_PATH) or []
+    return [
+        _kb_key(by_id.get(loc["id"], loc["name"]), loc.get("usage_mode", "auto"))
+        for loc in locators
+    ]
+
+
+def _kb_key(name: str, usage_mode: str | None) -> str:
+    return name if usage_mode in (None, "auto") else f"{name} [usage_mode={usage_mode}]"
+
+
+def diff_views(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[FieldChange]:
+    """Field changes turning ``before`` into ``after``; lists are compared whole.
+
+    ``kind`` is ``add`` when the path is missing in ``before``, ``remove`` when missing in
+    ``after``, else ``change``. Ints and floats of equal value are equal.
+    """
+    tree = DeepDiff(dict(before), dict(after), view="tree", ignore_numeric_type_changes=True)
+    paths = {
+        _up_to_list(item.path(output_format="list")) for items in tree.values() for item in items
+    }
+    if () in paths:  # the whole document differs (e.g. nothing exists yet): list every leaf
+        paths = {*_leaf_paths(before), *_leaf_paths(after)}
+    return [_change(before, after, path) for path in sorted(paths)]
+
+
+def _leaf_paths(value: Any, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    if isinstance(value, Mapping) and value:
+        return [p for k, v in value.items() for p in _leaf_paths(v, (*prefix, str(k)))]
+    return [prefix] if prefix else []
+
+
+def _up_to_list(path: list[Any]) -> tuple[str, ...]:
+    keys: list[str] = []
+    for key in path:
+        if not isinstance(key, str):
+            break
+        keys.append(key)
+    return tuple(keys)
+
+
+_MISSING = object()
+
+
+def _change(
+    before: Mapping[str, Any], after: Mapping[str, Any], path: tuple[str, ...]
+) -> FieldChange:
+    old, new = _dig(before, path, _MISSING), _dig(after, path, _MISSING)
+    if old is _MISSING:
+        return FieldChange(path=path, kind="add", after=new)
+    if new is _MISSING:
+        return FieldChange(path=path, kind="remove", before=old)
+    return FieldChange(path=path, kind="change", before=old, after=new)
+
+
+def _dig(doc: Any, path: Sequence[str], default: Any = None) -> Any:
+    for key in path:
+        if not isinstance(doc, Mapping) or key not in doc:
+            return default
+        doc = doc[key]
+    return doc
+
+
+def _without(view: dict[str, Any], pointers: Sequence[str]) -> dict[str, Any]:
+    if not pointers:
+        return view
+    view = json.loads(json.dumps(view))
+    for pointer in pointers:
+        keys = [k.replace("~1", "/").replace("~0", "~") for k in pointer.strip("/").split("/")]
+        parent = _dig(view, keys[:-1])
+        if isinstance(parent, dict):
+            parent.pop(keys[-1], None)
+    return view
+
+
+def _masked(change: FieldChange) -> FieldChange:
+    if not any(_SENSITIVE.search(key) for key in change.path):
+        return change.model_copy(
+            update={"before": _mask(change.before), "after": _mask(change.after)}
+        )
+    return change.model_copy(
+        update={
+            "before": None if change.before is None else MASK,
+            "after": None if change.after is None else MASK,
+        }
+    )
+
+
+def _mask(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {k: MASK if _SENSITIVE.search(str(k)) else _mask(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_mask(v) for v in value]
+    return value
+
+
+def _count_leaves(value: Any) -> int:
+    if isinstance(value, Mapping) and value:
+        return sum(_count_leaves(v) for v in value.values())
+    return 1
+
+
+def _hash(view: Mapping[str, Any]) -> str:
+    canonical = json.dumps(view, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()

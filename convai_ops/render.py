@@ -1,0 +1,215 @@
+"""Renderers of a ``Plan``: text (optionally coloured), markdown (for pull requests), JSON.
+
+Markers: ``+`` create / add, ``~`` update / change, ``-`` delete / remove, ``=`` no change.
+Multi-line or long strings (prompts) are shown as a unified line diff, not two blobs.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import click
+
+from convai_ops.apply import AgentOutcome, ApplyResult
+from convai_ops.plan import AgentPlan, FieldChange, Plan
+from convai_ops.testing import TestVerdict
+
+__all__ = [
+    "MARKDOWN_LIMIT",
+    "render_apply_result",
+    "render_plan",
+    "render_plan_json",
+    "render_plan_markdown",
+    "render_plan_text",
+    "summary_line",
+]
+
+MARKDOWN_LIMIT = 60_000
+_LONG = 72
+_MARK = {"create": "+", "update": "~", "no-op": "=", "add": "+", "change": "~", "remove": "-"}
+_COLOUR = {"+": "green", "~": "yellow", "-": "red", "=": None, "@": "cyan"}
+
+Styler = Callable[[str, str], str]
+
+
+def _plain(text: str, marker: str) -> str:
+    return text
+
+
+def _coloured(text: str, marker: str) -> str:
+    colour = _COLOUR.get(marker)
+    return click.style(text, fg=colour) if colour else text
+
+
+def summary_line(plan: Plan) -> str:
+    """``Plan: 1 to create, 2 to update, 0 to delete; 7 tests will run.``"""
+    tests = plan.tests_to_run
+    noun = "test" if tests == 1 else "tests"
+    return (
+        f"Plan: {plan.count('create')} to create, {plan.count('update')} to update, "
+        f"0 to delete; {tests} {noun} will run."
+    )
+
+
+def render_plan_text(plan: Plan, *, colour: bool = False) -> str:
+    """The plan as terminal text; ``colour`` adds ANSI colours to the markers."""
+    style = _coloured if colour else _plain
+    lines = [line for agent in plan.agents for line in _agent_lines(agent, style)]
+    if not plan.has_changes:
+        lines.append("No changes. The live agents match the repository.")
+    lines.append(summary_line(plan))
+    return "\n".join(lines) + "\n"
+
+
+def _agent_lines(agent: AgentPlan, style: Styler) -> Iterator[str]:
+    mark = _MARK[agent.action]
+    where = f" ({agent.agent_id})" if agent.agent_id else ""
+    if agent.action == "no-op":
+        yield style(f"= {agent.slug}{where}: no changes", mark)
+        return
+    verb = "will be created" if agent.action == "create" else "will be updated on a tested branch"
+    yield style(f"{mark} {agent.slug}{where} {verb}", mark)
+    for change in agent.changes:
+        yield from _change_lines(change, style)
+    if agent.unchanged and agent.action == "update":
+        yield f"    ({agent.unchanged} unchanged field{'s' if agent.unchanged != 1 else ''} hidden)"
+    if agent.tests:
+        yield f"    tests to run on the branch: {', '.join(agent.tests)}"
+    yield ""
+
+
+def _change_lines(change: FieldChange, style: Styler) -> Iterator[str]:
+    mark = _MARK[change.kind]
+    if _is_text(change.before) or _is_text(change.after):
+        yield style(f"    {mark} {change.dotted}:", mark)
+        for line in _text_diff(change.before, change.after):
+            yield style(f"        {line}", line[:1])
+        return
+    if change.kind == "add":
+        yield style(f"    + {change.dotted}: {_show(change.after)}", "+")
+    elif change.kind == "remove":
+        yield style(f"    - {change.dotted}: {_show(change.before)}", "-")
+    else:
+        yield style(f"    ~ {change.dotted}: {_show(change.before)} -> {_show(change.after)}", "~")
+
+
+def _is_text(value: Any) -> bool:
+    return isinstance(value, str) and ("\n" in value or len(value) > _LONG)
+
+
+def _text_diff(before: Any, after: Any) -> Iterator[str]:
+    old = before.splitlines() if isinstance(before, str) else []
+    new = after.splitlines() if isinstance(after, str) else []
+    diff = difflib.unified_diff(old, new, lineterm="", n=1)
+    for line in diff:
+        if line.startswith(("---", "+++")):
+            continue
+        yield line if line.startswith("@@") else f"{line[:1]} {line[1:]}"
+
+
+def _show(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+def render_plan_markdown(plan: Plan, *, limit: int = MARKDOWN_LIMIT) -> str:
+    """The plan for a pull-request comment: one collapsible section per changed agent.
+
+    The result stays under ``limit`` characters; agents that do not fit are named in a
+    truncation note.
+    """
+    head = f"### convai-ops plan: environment `{plan.environment}`\n\n**{summary_line(plan)}**\n\n"
+    note = (
+        "\n_{n} more agent(s) not shown to stay under the comment size limit; see the job log._\n"
+    )
+    parts, omitted = [head], 0
+    for agent in plan.agents:
+        block = _agent_markdown(agent)
+        if sum(map(len, parts)) + len(block) + len(note) + 20 > limit:
+            omitted += 1
+            continue
+        parts.append(block)
+    if omitted:
+        parts.append(note.format(n=omitted))
+    return "".join(parts)
+
+
+def _agent_markdown(agent: AgentPlan) -> str:
+    mark = _MARK[agent.action]
+    if agent.action == "no-op":
+        return f"- `= {agent.slug}`: no changes\n"
+    body = "\n".join(line for change in agent.changes for line in _change_lines(change, _plain))
+    summary = f"<code>{mark} {agent.slug}</code> {agent.action}: {len(agent.changes)} change(s)"
+    return f"<details><summary>{summary}</summary>\n\n```diff\n{body}\n```\n</details>\n\n"
+
+
+def render_plan_json(plan: Plan) -> str:
+    """The plan as JSON: ``format_version``, environment, per-agent action and field changes."""
+    data = plan.model_dump(mode="json")
+    for agent, model in zip(data["agents"], plan.agents, strict=True):
+        for change, field in zip(agent["changes"], model.changes, strict=True):
+            change["field"] = field.dotted
+    data["summary"] = {
+        "create": plan.count("create"),
+        "update": plan.count("update"),
+        "delete": 0,
+        "tests_to_run": plan.tests_to_run,
+    }
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+
+def render_plan(plan: Plan, fmt: str, *, colour: bool = False) -> str:
+    """Render in ``fmt``: ``text``, ``markdown`` or ``json``."""
+    if fmt == "json":
+        return render_plan_json(plan)
+    if fmt == "markdown":
+        return render_plan_markdown(plan)
+    return render_plan_text(plan, colour=colour)
+
+
+def render_apply_result(result: ApplyResult) -> str:
+    """A closing report: one line per agent, every failed test with its rationale."""
+    lines = [""]
+    for outcome in result.outcomes:
+        lines.extend(_outcome_lines(outcome))
+    counts = {s: sum(1 for o in result.outcomes if o.status == s) for s in _OUTCOME}
+    summary = ", ".join(f"{n} {_OUTCOME[s]}" for s, n in counts.items() if n or s == "merged")
+    lines.append(f"Apply: {summary}.")
+    return "\n".join(lines) + "\n"
+
+
+_OUTCOME = {
+    "merged": "merged",
+    "tests_failed": "blocked by failing tests",
+    "error": "failed with an error",
+    "unchanged": "unchanged",
+}
+
+
+def _outcome_lines(outcome: AgentOutcome) -> Iterator[str]:
+    if outcome.status == "unchanged":
+        return
+    if outcome.status == "merged":
+        yield f"+ {outcome.slug}: merged into main ({outcome.agent_id})"
+    elif outcome.status == "tests_failed":
+        yield (
+            f"x {outcome.slug}: tests failed: NOT merged, main unchanged; "
+            f"branch {outcome.branch_id} kept for inspection"
+        )
+    else:
+        yield f"! {outcome.slug}: {outcome.message}"
+    if outcome.report:
+        yield from (_verdict_line(v) for v in outcome.report.verdicts)
+
+
+def _verdict_line(verdict: TestVerdict) -> str:
+    mark = "pass" if verdict.ok else "FAIL"
+    need = f" (needs {verdict.min_pass})" if verdict.runs > 1 or not verdict.ok else ""
+    line = (
+        f"    {mark} {verdict.name} [{verdict.type}] {verdict.passed}/{verdict.runs} passed{need}"
+    )
+    if not verdict.ok and verdict.rationales:
+        line += f"\n         why: {verdict.rationales[0]}"
+    return line

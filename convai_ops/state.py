@@ -1,0 +1,179 @@
+"""Remote state: read the live agents and normalise them to what the repository declares.
+
+Reading costs one ``GET /v1/convai/agents/{id}`` per agent plus amortised list calls:
+``GET /v1/convai/agents`` (only when some agent has no explicit id and is found by its managed
+tag), ``GET /v1/convai/agent-testing`` (when some agent has tests) and
+``GET /v1/convai/knowledge-base`` (when some agent declares knowledge). Agent reads run in a
+bounded thread pool.
+
+Identity: an agent is the id in ``agent.yaml`` ``environments.<env>`` when given, else the agent
+carrying the managed tag ``convai-ops:<slug>`` (added when convai-ops creates it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, TypeVar
+
+if TYPE_CHECKING:
+    from convai_ops.api import ConvaiClient
+    from convai_ops.spec import AgentSpec, KnowledgeSpec, TestSpec
+
+__all__ = [
+    "MANAGED_TAG_PREFIX",
+    "RemoteAgent",
+    "RemoteIndex",
+    "Snapshot",
+    "document_name",
+    "fetch_index",
+    "fetch_remote_agents",
+    "managed_tag",
+    "map_bounded",
+    "project_onto",
+    "read_snapshot",
+    "remote_test_name",
+]
+
+MANAGED_TAG_PREFIX = "convai-ops:"
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+def managed_tag(slug: str) -> str:
+    """The tag convai-ops puts on an agent it creates, e.g. ``convai-ops:support``."""
+    return f"{MANAGED_TAG_PREFIX}{slug}"
+
+
+def remote_test_name(slug: str, test: TestSpec) -> str:
+    """Remote name of a test: content-addressed, e.g. ``support/refund-window #1a2b3c4d``.
+
+    Two pull requests changing the same test differently get two remote tests, never one
+    overwritten by the other.
+    """
+    return f"{slug}/{test.name} #{test.content_hash[:8]}"
+
+
+def document_name(slug: str, knowledge: KnowledgeSpec) -> str:
+    """Remote name of a knowledge-base document convai-ops uploads.
+
+    Files are content-addressed (``support/refunds.md #a1b2c3d4``) and never overwritten in
+    place; URL entries are named by their URL; id entries keep the name given in YAML.
+    """
+    if knowledge.kind == "file":
+        return f"{slug}/{knowledge.name} #{(knowledge.content_hash or '')[:8]}"
+    if knowledge.kind == "url":
+        return str(knowledge.url)
+    return knowledge.name or str(knowledge.id)
+
+
+@dataclass(frozen=True)
+class RemoteAgent:
+    """One live agent as read from main (``GET /v1/convai/agents/{id}``, full response body)."""
+
+    agent_id: str
+    config: Mapping[str, Any]
+
+    @property
+    def version_id(self) -> str | None:
+        """Main's current version id (``None`` when versioning is off)."""
+        return self.config.get("version_id")
+
+    @property
+    def main_branch_id(self) -> str | None:
+        """The id of the agent's main branch (``None`` when versioning is off)."""
+        return self.config.get("main_branch_id")
+
+
+@dataclass(frozen=True)
+class RemoteIndex:
+    """What the amortised list calls found: managed agents, tests and documents by name."""
+
+    agent_ids: Mapping[str, str] = field(default_factory=dict)  # slug -> agent id
+    test_ids: Mapping[str, str] = field(default_factory=dict)  # remote test name -> id
+    test_names: Mapping[str, str] = field(default_factory=dict)  # id -> remote test name
+    document_ids: Mapping[str, str] = field(default_factory=dict)  # document name -> id
+
+
+def fetch_index(client: ConvaiClient, agents: Sequence[AgentSpec], env: str) -> RemoteIndex:
+    """Run only the list calls ``agents`` need; see the module docstring for which."""
+    agent_ids: dict[str, str] = {}
+    if any(a.agent_id(env) is None for a in agents):
+        agent_ids = _managed_agents(client.iter_agents(page_size=100))
+    tests: dict[str, str] = {}
+    if any(a.tests for a in agents):
+        tests = {t["name"]: t["id"] for t in client.iter_tests(page_size=100)}
+    documents: dict[str, str] = {}
+    if any(a.knowledge for a in agents):
+        documents = {d["name"]: d["id"] for d in client.iter_documents()}
+    names = {test_id: name for name, test_id in tests.items()}
+    return RemoteIndex(agent_ids, tests, names, documents)
+
+
+def _managed_agents(summaries: Iterable[Mapping[str, Any]]) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for summary in summaries:
+        for tag in summary.get("tags") or ():
+            if tag.startswith(MANAGED_TAG_PREFIX):
+                found.setdefault(tag[len(MANAGED_TAG_PREFIX) :], summary["agent_id"])
+    return found
+
+
+def fetch_remote_agents(
+    client: ConvaiClient,
+    agents: Sequence[AgentSpec],
+    env: str,
+    index: RemoteIndex,
+    *,
+    concurrency: int = 8,
+) -> dict[str, RemoteAgent | None]:
+    """Read main of every agent that exists; ``None`` for an agent still to be created.
+
+    Raises ``NotFoundError`` when an id written in ``agent.yaml`` does not exist.
+    """
+    ids = {a.slug: a.agent_id(env) or index.agent_ids.get(a.slug) for a in agents}
+
+    def read(slug: str) -> RemoteAgent | None:
+        agent_id = ids[slug]
+        return RemoteAgent(agent_id, client.get_agent(agent_id)) if agent_id else None
+
+    return dict(zip(ids, map_bounded(read, list(ids), concurrency), strict=True))
+
+
+def map_bounded(func: Callable[[T], R], items: list[T], workers: int) -> list[R]:
+    """Apply ``func`` to ``items`` in at most ``workers`` threads, keeping order."""
+    if len(items) <= 1:
+        return [func(item) for item in items]
+    with ThreadPoolExecutor(max_workers=max(1, min(workers, len(items)))) as pool:
+        return list(pool.map(func, items))
+
+
+def project_onto(remote: Any, declared: Any) -> Any:
+    """Keep only the parts of ``remote`` at paths present in ``declared``.
+
+    Dicts are walked key by key (a declared key missing remotely stays missing); anything else
+    (scalars, lists) is a leaf and returned whole. Server defaults the user never declared
+    therefore never show as changes.
+    """
+    if isinstance(declared, Mapping) and isinstance(remote, Mapping):
+        return {k: project_onto(remote[k], v) for k, v in declared.items() if k in remote}
+    return remote
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """Everything one run read from the API: the list-call index and main of each agent."""
+
+    index: RemoteIndex
+    agents: Mapping[str, RemoteAgent | None]
+
+
+def read_snapshot(
+    client: ConvaiClient, agents: Sequence[AgentSpec], env: str, *, concurrency: int = 8
+) -> Snapshot:
+    """Read the remote state of ``agents`` in ``env``: list calls, then one GET per agent."""
+    index = fetch_index(client, agents, env)
+    remote = fetch_remote_agents(client, agents, env, index, concurrency=concurrency)
+    return Snapshot(index, remote)
