@@ -1,0 +1,219 @@
+"""Loading one agent folder: agents/<slug>/agent.yaml, its prompt file and knowledge documents."""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from convai_ops.spec.models import AgentSpec, KnowledgeSpec, ProjectConfig
+from convai_ops.spec.schema import READ_ONLY_SETTINGS, AgentFile, KnowledgeEntry, OverrideFile
+from convai_ops.spec.testfile import load_tests
+from convai_ops.spec.validate import check, did_you_mean, parse_model
+from convai_ops.spec.yamlio import Document, Loc, read_document
+
+__all__ = ["load_agent"]
+
+_PROMPT = ("conversation_config", "agent", "prompt")
+
+
+def load_agent(directory: Path, config: ProjectConfig) -> AgentSpec:
+    """Load ``directory`` (``agents/<slug>/``) into an :class:`AgentSpec`.
+
+    Reads agent.yaml, the prompt file, every file under ``knowledge/`` and ``tests/*.yaml``;
+    environments are checked against ``config``. Raises :class:`SpecError`.
+    """
+    doc = read_document(directory / "agent.yaml")
+    check(doc, "agent")
+    spec = parse_model(doc, AgentFile, doc.data)
+    documents = _knowledge_files(directory)
+    _check_environments(doc, spec, config)
+    _check_exclusive(doc, spec, bool(documents))
+    prompt_file = _prompt_path(doc, spec, directory)
+    return AgentSpec(
+        slug=directory.name,
+        dir=directory,
+        name=spec.name,
+        tags=tuple(spec.tags) if spec.tags is not None else None,
+        environments=dict(spec.environments),
+        prompt_file=prompt_file,
+        conversation_config=_conversation_config(doc, spec, prompt_file),
+        platform_settings=_managed(spec.platform_settings),
+        overrides=_overrides(spec),
+        knowledge=_knowledge(doc, spec.knowledge_base, directory, documents),
+        tools=tuple(spec.tools) if spec.tools is not None else None,
+        tests=load_tests(directory),
+        ignore=tuple(spec.ignore),
+        prune=spec.prune,
+    )
+
+
+def _check_environments(doc: Document, spec: AgentFile, config: ProjectConfig) -> None:
+    """Agent ids and overrides may only name environments convai-ops.yaml lists (if any)."""
+    known = list(config.environments)
+    if not known:
+        return
+    for section in ("environments", "overrides"):
+        for env in getattr(spec, section):
+            if env not in known:
+                hint = did_you_mean(env, known) or f" (convai-ops.yaml lists: {', '.join(known)})"
+                raise doc.error((section, env), f"unknown environment {env!r}{hint}")
+
+
+def _check_exclusive(doc: Document, spec: AgentFile, has_files: bool) -> None:
+    """Refuse saying the same thing two ways (documents, tools)."""
+    prompt = _dig(spec.conversation_config, _PROMPT[1:])
+    if (has_files or spec.knowledge_base) and "knowledge_base" in prompt:
+        message = "list documents under knowledge_base: or in knowledge/, not here"
+        raise doc.error((*_PROMPT, "knowledge_base"), message)
+    if spec.tools is not None and "tool_ids" in prompt:
+        raise doc.error((*_PROMPT, "tool_ids"), "name tools under tools:, not here")
+
+
+def _dig(data: Any, keys: tuple[str, ...]) -> dict[str, Any]:
+    for key in keys:
+        data = data.get(key) if isinstance(data, dict) else None
+    return data if isinstance(data, dict) else {}
+
+
+def _prompt_path(doc: Document, spec: AgentFile, directory: Path) -> Path | None:
+    if spec.prompt_file is None:
+        return None
+    return _inside(doc, directory, spec.prompt_file, ("prompt_file",), "prompt file")
+
+
+def _conversation_config(doc: Document, spec: AgentFile, path: Path | None) -> dict[str, Any]:
+    """The declared conversation_config with the prompt file's text inlined."""
+    config = copy.deepcopy(spec.conversation_config)
+    if path is None:
+        return config
+    _refuse_inline_prompt(doc, config, ())
+    for env, patch in spec.overrides.items():
+        _refuse_inline_prompt(doc, patch.conversation_config, ("overrides", env))
+    prompt = config.setdefault("agent", {}).setdefault("prompt", {})
+    prompt["prompt"] = _read_prompt(doc, path)
+    return config
+
+
+def _refuse_inline_prompt(doc: Document, config: dict[str, Any], loc: Loc) -> None:
+    if "prompt" in _dig(config, _PROMPT[1:]):
+        message = "the prompt is set both here and by prompt_file; keep one"
+        raise doc.error((*loc, *_PROMPT, "prompt"), message)
+
+
+def _read_prompt(doc: Document, path: Path) -> str:
+    """The prompt file's text; trailing newlines (which editors add) are dropped."""
+    try:
+        return path.read_text(encoding="utf-8").rstrip("\n")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise doc.error(("prompt_file",), f"cannot read {path.name}: {exc}") from None
+
+
+def _inside(doc: Document, directory: Path, value: str, loc: Loc, what: str) -> Path:
+    """``directory / value`` when it is an existing file inside ``directory``.
+
+    Raises :class:`SpecError` at ``loc`` for an absolute path, ``..``, a symlink leading out,
+    or a missing file.
+    """
+    named = f"{what} {value if len(value) <= 80 else value[:77] + '...'!r}"
+    relative = PurePosixPath(value.replace("\\", "/"))
+    if relative.is_absolute() or ".." in relative.parts or "\x00" in value:
+        raise doc.error(loc, f"{named} must be a relative path inside the agent folder")
+    path = directory / relative
+    try:
+        outside = not path.resolve().is_relative_to(directory.resolve())
+        found = path.is_file()
+    except OSError as exc:
+        raise doc.error(loc, f"cannot use {named}: {exc.strerror}") from None
+    if outside:
+        raise doc.error(loc, f"{named} leads outside the agent folder")
+    if not found:
+        raise doc.error(loc, f"{named} not found in {directory.name}/")
+    return path
+
+
+def _managed(settings: dict[str, Any]) -> dict[str, Any]:
+    """platform_settings without the keys the API does not accept."""
+    return {k: v for k, v in settings.items() if k not in READ_ONLY_SETTINGS}
+
+
+def _overrides(spec: AgentFile) -> dict[str, dict[str, Any]]:
+    """Each environment's patch: only the keys it declares."""
+    out: dict[str, dict[str, Any]] = {}
+    for env, patch in spec.overrides.items():
+        declared = [key for key in OverrideFile.model_fields if key in patch.model_fields_set]
+        data = {key: copy.deepcopy(getattr(patch, key)) for key in declared}
+        data = {key: value for key, value in data.items() if value is not None}
+        if "platform_settings" in data:
+            data["platform_settings"] = _managed(data["platform_settings"])
+        out[env] = data
+    return out
+
+
+def _knowledge_files(directory: Path) -> list[Path]:
+    """Every file under ``knowledge/`` (hidden files and folders skipped), sorted."""
+    folder = directory / "knowledge"
+    if not folder.is_dir():
+        return []
+    return sorted(
+        path
+        for path in folder.rglob("*")
+        if path.is_file() and not any(p.startswith(".") for p in path.relative_to(folder).parts)
+    )
+
+
+def _knowledge(
+    doc: Document, entries: list[KnowledgeEntry], directory: Path, files: list[Path]
+) -> tuple[KnowledgeSpec, ...]:
+    """Declared entries in order, then the remaining ``files`` of ``knowledge/``."""
+    specs: list[KnowledgeSpec] = []
+    seen: dict[str, int] = {}
+    for index, entry in enumerate(entries):
+        spec = _entry(doc, entry, directory, ("knowledge_base", index))
+        identity = str(spec.path or spec.url or spec.id)
+        if identity in seen:
+            message = f"this document is already listed at knowledge_base[{seen[identity]}]"
+            raise doc.error(("knowledge_base", index), message)
+        seen[identity] = index
+        specs.append(spec)
+    for path in files:
+        if str(path) not in seen:
+            specs.append(_file_spec(doc, path, directory, KnowledgeEntry()))
+    return tuple(specs)
+
+
+def _entry(doc: Document, entry: KnowledgeEntry, directory: Path, loc: Loc) -> KnowledgeSpec:
+    given = [key for key in ("file", "url", "id") if getattr(entry, key) is not None]
+    if len(given) != 1:
+        choice = "only one of" if given else "one of"
+        raise doc.error(loc, f"a knowledge_base entry needs {choice} file, url or id")
+    mode = entry.usage_mode or "auto"
+    if entry.url is not None:
+        return KnowledgeSpec(
+            kind="url", name=entry.name or entry.url, url=entry.url, usage_mode=mode
+        )
+    if entry.id is not None:
+        return KnowledgeSpec(kind="id", name=entry.name, id=entry.id, usage_mode=mode)
+    path = _inside(doc, directory, str(entry.file), (*loc, "file"), "knowledge file")
+    return _file_spec(doc, path, directory, entry)
+
+
+def _file_spec(doc: Document, path: Path, directory: Path, entry: KnowledgeEntry) -> KnowledgeSpec:
+    knowledge = directory / "knowledge"
+    base = knowledge if path.is_relative_to(knowledge) else directory
+    return KnowledgeSpec(
+        kind="file",
+        name=entry.name or path.relative_to(base).as_posix(),
+        path=path,
+        usage_mode=entry.usage_mode or "auto",
+        content_hash=_sha256(doc, path),
+    )
+
+
+def _sha256(doc: Document, path: Path) -> str:
+    try:
+        with path.open("rb") as handle:
+            return hashlib.file_digest(handle, "sha256").hexdigest()
+    except OSError as exc:
+        raise doc.error(("knowledge_base",), f"cannot read {path}: {exc.strerror}") from None

@@ -1,0 +1,179 @@
+"""The desired state: immutable values built by :func:`convai_ops.spec.load_project`.
+
+``Project`` holds the ``ProjectConfig`` (convai-ops.yaml) and one ``AgentSpec`` per
+``agents/<slug>/``; an agent owns its ``KnowledgeSpec`` documents and ``TestSpec`` tests.
+Mappings read from YAML are plain ``dict``/``list`` values; :meth:`AgentSpec.desired` returns
+fresh copies, so callers may change what they get.
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import hashlib
+import json
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from convai_ops.errors import UsageError
+
+__all__ = [
+    "AgentSpec",
+    "EnvironmentConfig",
+    "KnowledgeSpec",
+    "Project",
+    "ProjectConfig",
+    "TestSpec",
+    "canonical_json",
+    "deep_merge",
+]
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+def canonical_json(value: Any) -> bytes:
+    """``value`` as UTF-8 JSON with sorted keys and no spaces (stable for hashing)."""
+    text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return text.encode("utf-8")
+
+
+def deep_merge(base: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
+    """A new dict: ``patch`` over ``base``; mappings merge key by key, anything else replaces."""
+    merged = copy.deepcopy(base)
+    for key, value in patch.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = deep_merge(merged[key], value)
+        else:
+            merged[key] = copy.deepcopy(value)
+    return merged
+
+
+class EnvironmentConfig(_Frozen):
+    """One environment of convai-ops.yaml: where its API is and which variable holds its key."""
+
+    base_url: str | None = None
+    api_key_env: str = "ELEVENLABS_API_KEY"
+
+
+class ProjectConfig(_Frozen):
+    """convai-ops.yaml (every key optional; a missing file gives these defaults).
+
+    ``ignore`` holds JSON pointers (``/conversation_config/tts/voice_id``) never diffed.
+    """
+
+    environments: dict[str, EnvironmentConfig] = Field(default_factory=dict)
+    default_environment: str | None = None
+    ignore: tuple[str, ...] = ()
+    concurrency: int | None = None
+
+
+class KnowledgeSpec(_Frozen):
+    """A knowledge-base document of an agent.
+
+    ``kind`` ``file``: ``path`` (absolute) and ``content_hash`` (sha256 of the bytes, hex) are
+    set; ``url``: ``url``; ``id``: ``id`` of an existing document. ``name`` is the declared name,
+    else the file's path inside ``knowledge/`` (or the agent folder), else the URL; ``None`` for an
+    ``id`` entry without one. ``usage_mode`` is ``auto`` or ``prompt``.
+    """
+
+    kind: Literal["file", "url", "id"]
+    name: str | None = None
+    path: Path | None = None
+    url: str | None = None
+    id: str | None = None
+    usage_mode: Literal["auto", "prompt"] = "auto"
+    content_hash: str | None = None
+
+
+class TestSpec(_Frozen):
+    """One test file: ``body`` is the API's create-test request without ``name``.
+
+    ``type`` is ``llm``, ``tool`` or ``simulation`` (also in ``body``); the test passes when at
+    least ``min_pass`` of ``repeat`` runs pass.
+    """
+
+    __test__ = False  # not a pytest test class
+
+    name: str
+    type: Literal["llm", "tool", "simulation"]
+    path: Path
+    repeat: int = Field(1, ge=1, le=50)
+    min_pass: int = Field(1, ge=1, le=50)
+    body: dict[str, Any]
+
+    @property
+    def content_hash(self) -> str:
+        """First 12 hex digits of the sha256 of the body's canonical JSON."""
+        return hashlib.sha256(canonical_json(self.body)).hexdigest()[:12]
+
+
+class AgentSpec(_Frozen):
+    """One agent folder, ``agents/<slug>/``.
+
+    ``conversation_config`` and ``platform_settings`` hold only the declared fields, the prompt
+    file's text already at ``conversation_config.agent.prompt.prompt``. ``tags`` and ``tools`` are
+    ``None`` when not declared (then not managed). ``environments`` maps an environment to the
+    agent id there; ``overrides`` maps an environment to a patch of ``name``, ``tags``,
+    ``conversation_config``, ``platform_settings``.
+    """
+
+    slug: str
+    dir: Path
+    name: str
+    tags: tuple[str, ...] | None = None
+    environments: dict[str, str] = Field(default_factory=dict)
+    prompt_file: Path | None = None
+    conversation_config: dict[str, Any] = Field(default_factory=dict)
+    platform_settings: dict[str, Any] = Field(default_factory=dict)
+    overrides: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    knowledge: tuple[KnowledgeSpec, ...] = ()
+    tools: tuple[str, ...] | None = None
+    tests: tuple[TestSpec, ...] = ()
+    ignore: tuple[str, ...] = ()
+    prune: bool = False
+
+    @property
+    def path(self) -> Path:
+        """The agent's ``agent.yaml``."""
+        return self.dir / "agent.yaml"
+
+    def agent_id(self, env: str | None) -> str | None:
+        """The agent's id in environment ``env``; ``None`` when not yet created there."""
+        return self.environments.get(env) if env is not None else None
+
+    def desired(self, env: str | None = None) -> dict[str, Any]:
+        """The managed fields for ``env``: a new dict.
+
+        Keys: ``name``, ``tags`` (only when declared), ``conversation_config``,
+        ``platform_settings``, each holding only declared fields, with ``env``'s override
+        deep-merged (mappings merged, lists replaced).
+        """
+        state: dict[str, Any] = {"name": self.name}
+        if self.tags is not None:
+            state["tags"] = list(self.tags)
+        state["conversation_config"] = self.conversation_config
+        state["platform_settings"] = self.platform_settings
+        patch = self.overrides.get(env, {}) if env is not None else {}
+        return deep_merge(state, patch)
+
+
+class Project(_Frozen):
+    """The repository: ``root``, its ``config`` and its ``agents`` (sorted by slug)."""
+
+    root: Path
+    config: ProjectConfig = Field(default_factory=ProjectConfig)
+    agents: tuple[AgentSpec, ...] = ()
+
+    def agent(self, slug: str) -> AgentSpec:
+        """The agent ``slug``; raises :class:`UsageError` (with a suggestion) when unknown."""
+        for agent in self.agents:
+            if agent.slug == slug:
+                return agent
+        slugs = [agent.slug for agent in self.agents]
+        close = difflib.get_close_matches(slug, slugs, n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else f" (agents: {', '.join(slugs)})"
+        raise UsageError(f"no agent {slug!r} under {self.root / 'agents'}{hint}")

@@ -1,0 +1,100 @@
+"""Writing YAML for ``import`` and ``pull``: new files, and in-place updates that keep comments.
+
+:func:`update_yaml` rewrites only the values that changed: comments, key order and the
+quoting of untouched values survive. Multi-line strings are written as ``|`` blocks.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Mapping
+from io import StringIO
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.scalarstring import LiteralScalarString
+
+from convai_ops.errors import SpecError
+from convai_ops.spec.yamlio import read_tree, round_trip_yaml
+
+__all__ = ["dump_yaml", "update_yaml"]
+
+
+def dump_yaml(data: Mapping[str, Any], path: Path, *, header: str | None = None) -> None:
+    """Write ``data`` to ``path`` as YAML, ``header`` (a comment line) first.
+
+    The file is replaced atomically; parent folders are created. Raises ``OSError``.
+    """
+    text = _render(_styled(data))
+    if header:
+        text = header.rstrip("\n") + "\n" + text
+    _write(path, text)
+
+
+def update_yaml(path: Path, data: Mapping[str, Any]) -> None:
+    """Make ``path`` hold ``data``, changing only what differs (comments and order kept).
+
+    Keys missing from ``data`` are removed, new keys appended. A missing file is created with
+    :func:`dump_yaml`. Raises :class:`SpecError` when the file is not valid YAML, ``OSError``.
+    """
+    if not path.exists():
+        dump_yaml(data, path)
+        return
+    tree = read_tree(path)
+    if tree is not None and not isinstance(tree, CommentedMap):
+        raise SpecError(path, "expected a mapping at the top", line=1, column=1)
+    _write(path, _render(_update(tree if tree is not None else CommentedMap(), data)))
+
+
+def _update(old: Any, new: Any) -> Any:
+    """``new``, reusing ``old``'s nodes (and so their comments and styles) where they agree."""
+    if isinstance(old, CommentedMap) and isinstance(new, Mapping):
+        for key in [key for key in old if key not in new]:
+            del old[key]
+        for key, value in new.items():
+            old[key] = _update(old[key], value) if key in old else _styled(value)
+        return old
+    if isinstance(old, CommentedSeq) and isinstance(new, list | tuple) and len(old) == len(new):
+        for index, value in enumerate(new):
+            old[index] = _update(old[index], value)
+        return old
+    if _same_scalar(old, new):
+        return old
+    return _styled(new)
+
+
+def _same_scalar(old: Any, new: Any) -> bool:
+    if isinstance(old, dict | list) or isinstance(new, dict | list | tuple):
+        return False
+    return bool(old == new) and isinstance(old, bool) == isinstance(new, bool)
+
+
+def _styled(value: Any) -> Any:
+    """Plain data as round-trip nodes; multi-line strings become ``|`` blocks."""
+    if isinstance(value, Mapping):
+        return CommentedMap((str(k), _styled(v)) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return CommentedSeq(_styled(item) for item in value)
+    if isinstance(value, str) and "\n" in value:
+        return LiteralScalarString(value)
+    return value
+
+
+def _render(tree: Any) -> str:
+    buffer = StringIO()
+    round_trip_yaml().dump(tree, buffer)
+    return buffer.getvalue()
+
+
+def _write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(text)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
