@@ -42,7 +42,15 @@ if TYPE_CHECKING:
     from convai_ops.api import ConvaiClient
     from convai_ops.spec import AgentSpec, KnowledgeSpec, Project
 
-__all__ = ["AgentOutcome", "ApplyOptions", "ApplyResult", "apply_plan"]
+__all__ = [
+    "AgentOutcome",
+    "ApplyContext",
+    "ApplyOptions",
+    "ApplyResult",
+    "Staged",
+    "apply_plan",
+    "stage_agent",
+]
 
 Status = Literal["merged", "unchanged", "tests_failed", "error"]
 Reporter = Callable[[str, str], None]
@@ -87,7 +95,10 @@ class ApplyResult:
 
 
 @dataclass(frozen=True)
-class _Context:
+class ApplyContext:
+    """What staging and applying an agent needs: the client, the project, the list-call
+    index of this run, the options and a reporter ``(slug, message) -> None``."""
+
     client: ConvaiClient
     project: Project
     index: RemoteIndex
@@ -108,7 +119,7 @@ def apply_plan(
     Never raises for a single agent's failure: each agent's error becomes an ``AgentOutcome``
     with status ``error`` and its message.
     """
-    ctx = _Context(client, project, index, options, report or (lambda slug, msg: None))
+    ctx = ApplyContext(client, project, index, options, report or (lambda slug, msg: None))
     changed = [a for a in plan.agents if a.action != "no-op"]
     outcomes = map_bounded(lambda a: _guarded(ctx, a), changed, options.concurrency)
     unchanged = [
@@ -117,7 +128,7 @@ def apply_plan(
     return ApplyResult(tuple(outcomes + unchanged))
 
 
-def _guarded(ctx: _Context, planned: AgentPlan) -> AgentOutcome:
+def _guarded(ctx: ApplyContext, planned: AgentPlan) -> AgentOutcome:
     try:
         return _apply_agent(ctx, planned)
     except ConvaiOpsError as exc:
@@ -125,28 +136,55 @@ def _guarded(ctx: _Context, planned: AgentPlan) -> AgentOutcome:
         return AgentOutcome(planned.slug, "error", planned.agent_id, message=str(exc))
 
 
-def _apply_agent(ctx: _Context, planned: AgentPlan) -> AgentOutcome:
+@dataclass(frozen=True)
+class Staged:
+    """An agent's change staged on a branch and tested there (nothing merged yet)."""
+
+    agent_id: str
+    created: bool
+    main: RemoteAgent
+    branch_id: str
+    tests: tuple[SyncedTest, ...]
+    report: TestReport
+
+
+def stage_agent(ctx: ApplyContext, planned: AgentPlan, *, branch_name: str | None = None) -> Staged:
+    """Steps 1-5 of the module docstring: shell, main, uploads, branch, tests. Never merges.
+
+    With ``branch_name``, an unarchived branch of that name is reused (its config replaced by
+    ``PATCH /v1/convai/agents/{id}?branch_id=``) instead of creating a new one: later pushes to
+    a pull request update the same branch.
+    """
     spec = ctx.project.agent(planned.slug)
     agent_id, created = planned.agent_id, False
     if agent_id is None:
         agent_id, created = _create_shell(ctx, spec), True
     main = _read_main(ctx, spec, agent_id, None if created else planned.base_version_id)
-    tests = sync_tests(ctx.client, spec.slug, spec.tests, ctx.index)
+    tests = tuple(sync_tests(ctx.client, spec.slug, spec.tests, ctx.index))
     locators = _sync_knowledge(ctx, spec)
-    branch_id = _create_branch(ctx, spec, main, tests, locators)
+    branch_id = _stage_branch(ctx, spec, main, tests, locators, branch_name)
     report = _run_tests(ctx, spec.slug, agent_id, tests, branch_id)
+    return Staged(agent_id, created, main, branch_id, tests, report)
+
+
+def _apply_agent(ctx: ApplyContext, planned: AgentPlan) -> AgentOutcome:
+    staged = stage_agent(ctx, planned)
+    slug, report, branch_id = planned.slug, staged.report, staged.branch_id
     if not report.ok:
         names = ", ".join(v.name for v in report.failed)
-        ctx.report(spec.slug, f"tests failed ({names}): not merged; branch {branch_id} kept")
-        return AgentOutcome(spec.slug, "tests_failed", agent_id, branch_id, created, report)
-    _merge(ctx, spec, main, branch_id)
-    _patch_metadata(ctx, spec, agent_id, planned)
-    _verify(ctx, spec, agent_id, tests)
-    ctx.report(spec.slug, f"merged into main ({len(report.verdicts)} test(s) passed)")
-    return AgentOutcome(spec.slug, "merged", agent_id, branch_id, created, report)
+        ctx.report(slug, f"tests failed ({names}): not merged; branch {branch_id} kept")
+        return AgentOutcome(
+            slug, "tests_failed", staged.agent_id, branch_id, staged.created, report
+        )
+    spec = ctx.project.agent(slug)
+    _merge(ctx, spec, staged.main, branch_id)
+    _patch_metadata(ctx, spec, staged.agent_id, planned)
+    _verify(ctx, spec, staged.agent_id, staged.tests)
+    ctx.report(slug, f"merged into main ({len(report.verdicts)} test(s) passed)")
+    return AgentOutcome(slug, "merged", staged.agent_id, branch_id, staged.created, report)
 
 
-def _create_shell(ctx: _Context, spec: AgentSpec) -> str:
+def _create_shell(ctx: ApplyContext, spec: AgentSpec) -> str:
     desired = spec.desired(ctx.options.environment)
     body: dict[str, Any] = {
         "name": desired.get("name") or spec.slug,
@@ -158,7 +196,9 @@ def _create_shell(ctx: _Context, spec: AgentSpec) -> str:
     return agent_id
 
 
-def _read_main(ctx: _Context, spec: AgentSpec, agent_id: str, planned: str | None) -> RemoteAgent:
+def _read_main(
+    ctx: ApplyContext, spec: AgentSpec, agent_id: str, planned: str | None
+) -> RemoteAgent:
     main = RemoteAgent(agent_id, ctx.client.get_agent(agent_id))
     if main.version_id is None or main.main_branch_id is None:
         raise UsageError(
@@ -173,11 +213,11 @@ def _read_main(ctx: _Context, spec: AgentSpec, agent_id: str, planned: str | Non
     return main
 
 
-def _sync_knowledge(ctx: _Context, spec: AgentSpec) -> list[dict[str, Any]]:
+def _sync_knowledge(ctx: ApplyContext, spec: AgentSpec) -> list[dict[str, Any]]:
     return [_locator(ctx, spec, k) for k in spec.knowledge]
 
 
-def _locator(ctx: _Context, spec: AgentSpec, knowledge: KnowledgeSpec) -> dict[str, Any]:
+def _locator(ctx: ApplyContext, spec: AgentSpec, knowledge: KnowledgeSpec) -> dict[str, Any]:
     name = document_name(spec.slug, knowledge)
     doc_id = knowledge.id if knowledge.kind == "id" else ctx.index.document_ids.get(name)
     kind = {"file": "text", "url": "url", "id": "text"}[knowledge.kind]
@@ -193,7 +233,9 @@ def _locator(ctx: _Context, spec: AgentSpec, knowledge: KnowledgeSpec) -> dict[s
     return {"type": kind, "name": name, "id": doc_id, "usage_mode": knowledge.usage_mode or "auto"}
 
 
-def _upload(ctx: _Context, spec: AgentSpec, knowledge: KnowledgeSpec, name: str) -> dict[str, Any]:
+def _upload(
+    ctx: ApplyContext, spec: AgentSpec, knowledge: KnowledgeSpec, name: str
+) -> dict[str, Any]:
     if knowledge.kind == "url":
         return ctx.client.create_url_document(str(knowledge.url), name=name)
     path = spec.dir / str(knowledge.path)
@@ -206,18 +248,25 @@ def _is_text_file(knowledge: KnowledgeSpec) -> bool:
     return str(knowledge.path).lower().endswith((".md", ".txt", ".markdown"))
 
 
-def _create_branch(
-    ctx: _Context,
+def _stage_branch(
+    ctx: ApplyContext,
     spec: AgentSpec,
     main: RemoteAgent,
     tests: Sequence[SyncedTest],
     locators: list[dict[str, Any]],
+    branch_name: str | None,
 ) -> str:
     conversation, platform = _branch_config(ctx, spec, tests, locators)
+    existing = _find_branch(ctx, main.agent_id, branch_name) if branch_name else None
+    if existing:
+        body = {"conversation_config": conversation, "platform_settings": platform}
+        ctx.client.update_agent(main.agent_id, body, branch_id=existing)
+        ctx.report(spec.slug, f"updated branch {branch_name} ({existing})")
+        return existing
     created = ctx.client.create_branch(
         main.agent_id,
         parent_version_id=str(main.version_id),
-        name=f"convai-ops-{int(time.time() * 1000)}",
+        name=branch_name or f"convai-ops-{int(time.time() * 1000)}",
         description=ctx.options.description,
         conversation_config=conversation,
         platform_settings=platform,
@@ -227,8 +276,13 @@ def _create_branch(
     return branch_id
 
 
+def _find_branch(ctx: ApplyContext, agent_id: str, name: str) -> str | None:
+    branches = ctx.client.list_branches(agent_id)
+    return next((b["id"] for b in branches if b["name"] == name and not b["is_archived"]), None)
+
+
 def _branch_config(
-    ctx: _Context, spec: AgentSpec, tests: Sequence[SyncedTest], locators: list[dict[str, Any]]
+    ctx: ApplyContext, spec: AgentSpec, tests: Sequence[SyncedTest], locators: list[dict[str, Any]]
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     desired = spec.desired(ctx.options.environment)
     conversation = _deep_copy(desired.get("conversation_config") or {})
@@ -247,7 +301,7 @@ def _deep_copy(value: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _run_tests(
-    ctx: _Context, slug: str, agent_id: str, tests: Sequence[SyncedTest], branch_id: str
+    ctx: ApplyContext, slug: str, agent_id: str, tests: Sequence[SyncedTest], branch_id: str
 ) -> TestReport:
     if not tests:
         ctx.report(slug, "warning: no tests declared; the change is merged untested")
@@ -262,7 +316,7 @@ def _run_tests(
     )
 
 
-def _merge(ctx: _Context, spec: AgentSpec, main: RemoteAgent, branch_id: str) -> None:
+def _merge(ctx: ApplyContext, spec: AgentSpec, main: RemoteAgent, branch_id: str) -> None:
     current = RemoteAgent(main.agent_id, ctx.client.get_agent(main.agent_id))
     if current.version_id != main.version_id:
         raise MainMovedError(
@@ -274,7 +328,7 @@ def _merge(ctx: _Context, spec: AgentSpec, main: RemoteAgent, branch_id: str) ->
     )
 
 
-def _patch_metadata(ctx: _Context, spec: AgentSpec, agent_id: str, planned: AgentPlan) -> None:
+def _patch_metadata(ctx: ApplyContext, spec: AgentSpec, agent_id: str, planned: AgentPlan) -> None:
     fields = {c.path[0] for c in planned.changes if c.path[0] in ("name", "tags")}
     if not fields or planned.action == "create":
         return
@@ -287,7 +341,7 @@ def _patch_metadata(ctx: _Context, spec: AgentSpec, agent_id: str, planned: Agen
     ctx.client.update_agent(agent_id, body)
 
 
-def _verify(ctx: _Context, spec: AgentSpec, agent_id: str, tests: Sequence[SyncedTest]) -> None:
+def _verify(ctx: ApplyContext, spec: AgentSpec, agent_id: str, tests: Sequence[SyncedTest]) -> None:
     index = replace(
         ctx.index,
         test_names={**ctx.index.test_names, **{t.test_id: t.remote_name for t in tests}},

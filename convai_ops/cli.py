@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import sys
-import threading
 import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -18,6 +17,7 @@ from typing import Any, TypeVar
 import click
 
 from convai_ops import __version__
+from convai_ops.cli_common import api_options, echo_reporter, load, make_client, select_agents
 from convai_ops.errors import EXIT_CHANGES, EXIT_ERROR, EXIT_OK, ConvaiOpsError, UsageError, redact
 
 __all__ = ["cli", "main"]
@@ -108,74 +108,6 @@ def cli(ctx: click.Context, debug: bool, project_dir: Path) -> None:
     _setup_logging(debug)
 
 
-def api_options(func: F) -> F:
-    """Options shared by every command that talks to the API."""
-    options = [
-        click.option(
-            "--env",
-            "environment",
-            metavar="NAME",
-            help="Environment from convai-ops.yaml (env: CONVAI_OPS_ENV).",
-        ),
-        click.option(
-            "--base-url",
-            metavar="URL",
-            help="API base URL (env: ELEVENLABS_BASE_URL; default https://api.elevenlabs.io).",
-        ),
-        click.option(
-            "--concurrency",
-            type=click.IntRange(1, 64),
-            help="Agents handled at once (env: CONVAI_OPS_CONCURRENCY; default 8).",
-        ),
-        click.option(
-            "--allow-insecure-http", is_flag=True, help="Allow a non-loopback http:// base URL."
-        ),
-    ]
-    for option in reversed(options):
-        func = option(func)
-    return func
-
-
-def _load(ctx: click.Context, **flags: Any) -> tuple[Any, Any]:
-    from convai_ops.settings import Settings
-    from convai_ops.spec import load_project
-
-    root: Path = ctx.obj["root"]
-    project = load_project(root)
-    settings = Settings.resolve(root, project.config, debug=ctx.obj["debug"], **flags)
-    return project, settings
-
-
-def _client(settings: Any) -> Any:
-    from convai_ops.api import ConvaiClient
-
-    return ConvaiClient(
-        settings.base_url, settings.require_api_key(), max_concurrency=settings.concurrency
-    )
-
-
-def _select(project: Any, targets: Sequence[str]) -> Any:
-    unknown = sorted(set(targets) - {a.slug for a in project.agents})
-    if unknown:
-        known = ", ".join(a.slug for a in project.agents) or "none"
-        raise UsageError(f"unknown agent {', '.join(unknown)} (agents: {known})")
-    if not targets:
-        return project
-    return project.model_copy(
-        update={"agents": tuple(a for a in project.agents if a.slug in targets)}
-    )
-
-
-def _echo_lock() -> Callable[[str, str], None]:
-    lock = threading.Lock()
-
-    def report(slug: str, message: str) -> None:
-        with lock:
-            click.echo(f"  {slug}: {message}")
-
-    return report
-
-
 @cli.command(epilog=EPILOG_PLAN)
 @api_options
 @click.option(
@@ -197,9 +129,9 @@ def plan(
     from convai_ops.plan import build_plan
     from convai_ops.render import render_plan
 
-    project, settings = _load(ctx, **flags)
-    project = _select(project, targets)
-    with _client(settings) as client:
+    project, settings = load(ctx, **flags)
+    project = select_agents(project, targets)
+    with make_client(settings) as client:
         result, _ = build_plan(client, project, settings)
     click.echo(render_plan(result, fmt, colour=sys.stdout.isatty()), nl=False)
     return EXIT_CHANGES if detailed_exitcode and result.has_changes else EXIT_OK
@@ -220,9 +152,9 @@ def apply(ctx: click.Context, /, targets: tuple[str, ...], auto_approve: bool, *
     from convai_ops.render import render_apply_result, render_plan_text
     from convai_ops.testing import PollPolicy
 
-    project, settings = _load(ctx, **flags)
-    project = _select(project, targets)
-    with _client(settings) as client:
+    project, settings = load(ctx, **flags)
+    project = select_agents(project, targets)
+    with make_client(settings) as client:
         planned, snapshot = build_plan(client, project, settings)
         click.echo(render_plan_text(planned, colour=sys.stdout.isatty()), nl=False)
         if not planned.has_changes:
@@ -230,7 +162,7 @@ def apply(ctx: click.Context, /, targets: tuple[str, ...], auto_approve: bool, *
         _confirm(auto_approve)
         policy = PollPolicy(settings.poll_initial, settings.poll_max, settings.test_timeout)
         options = ApplyOptions(settings.environment, settings.concurrency, policy)
-        result = apply_plan(client, project, planned, snapshot.index, options, _echo_lock())
+        result = apply_plan(client, project, planned, snapshot.index, options, echo_reporter())
     click.echo(render_apply_result(result), nl=False)
     return result.exit_code
 

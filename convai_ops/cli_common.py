@@ -1,0 +1,89 @@
+"""Pieces shared by the click commands: API options, loading, the client, agent selection."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from convai_ops.errors import UsageError
+
+__all__ = ["api_options", "echo_reporter", "load", "make_client", "select_agents"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def api_options(func: F) -> F:
+    """Options shared by every command that talks to the API: --env, --base-url,
+    --concurrency, --allow-insecure-http (passed on as keyword arguments)."""
+    options = [
+        click.option(
+            "--env",
+            "environment",
+            metavar="NAME",
+            help="Environment from convai-ops.yaml (env: CONVAI_OPS_ENV).",
+        ),
+        click.option(
+            "--base-url",
+            metavar="URL",
+            help="API base URL (env: ELEVENLABS_BASE_URL; default https://api.elevenlabs.io).",
+        ),
+        click.option(
+            "--concurrency",
+            type=click.IntRange(1, 64),
+            help="Agents handled at once (env: CONVAI_OPS_CONCURRENCY; default 8).",
+        ),
+        click.option(
+            "--allow-insecure-http", is_flag=True, help="Allow a non-loopback http:// base URL."
+        ),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def load(ctx: click.Context, **flags: Any) -> tuple[Any, Any]:
+    """Load the project at ``-C`` and resolve ``Settings`` from the API options."""
+    from convai_ops.settings import Settings
+    from convai_ops.spec import load_project
+
+    root: Path = ctx.obj["root"]
+    project = load_project(root)
+    settings = Settings.resolve(root, project.config, debug=ctx.obj["debug"], **flags)
+    return project, settings
+
+
+def make_client(settings: Any) -> Any:
+    """A ``ConvaiClient`` for ``settings``; raises ``UsageError`` without an API key."""
+    from convai_ops.api import ConvaiClient
+
+    return ConvaiClient(
+        settings.base_url, settings.require_api_key(), max_concurrency=settings.concurrency
+    )
+
+
+def select_agents(project: Any, targets: Sequence[str]) -> Any:
+    """``project`` restricted to ``targets`` (all when empty); ``UsageError`` for unknown slugs."""
+    unknown = sorted(set(targets) - {a.slug for a in project.agents})
+    if unknown:
+        known = ", ".join(a.slug for a in project.agents) or "none"
+        raise UsageError(f"unknown agent {', '.join(unknown)} (agents: {known})")
+    if not targets:
+        return project
+    return project.model_copy(
+        update={"agents": tuple(a for a in project.agents if a.slug in targets)}
+    )
+
+
+def echo_reporter() -> Callable[[str, str], None]:
+    """A thread-safe reporter printing ``  slug: message`` lines."""
+    lock = threading.Lock()
+
+    def report(slug: str, message: str) -> None:
+        with lock:
+            click.echo(f"  {slug}: {message}")
+
+    return report
