@@ -284,3 +284,14 @@ def demo(example: Path | None) -> int:
     from convai_ops.demo import run_demo
 
     return run_demo(click.echo, example=example)
+
+
+def _register_area_commands() -> None:
+    from convai_ops import cli_ci, cli_conversations, cli_state
+
+    for module in (cli_state, cli_conversations, cli_ci):
+        for command in module.COMMANDS:
+            cli.add_command(command)
+
+
+_register_area_commands()
