@@ -1,0 +1,53 @@
+"""The emulator's knobs: one frozen value, built once and handed to :func:`create_app`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = ["EmulatorConfig"]
+
+
+@dataclass(frozen=True)
+class EmulatorConfig:
+    """How the local ElevenLabs API behaves.
+
+    Attributes:
+        latency_ms: extra delay, in milliseconds, added to every request before it is answered.
+        fail_rate: share (0..1) of requests answered ``500`` before any processing.
+        rate_limit: requests per second allowed (token bucket, burst = ``max(1, rate_limit)``);
+            a request over the limit is answered ``429`` with ``Retry-After`` (whole seconds)
+            and ``retry-after-ms`` headers. ``None`` disables rate limiting.
+        api_key: when set, only this ``xi-api-key`` is accepted (another key: ``401``); when
+            ``None`` any non-empty key is accepted. A request without the header: ``401``.
+        state_file: JSON file the state is written to after every successful mutating request
+            and read back at start. ``None`` keeps the state in memory only.
+        test_delay_s: seconds a test run stays ``pending`` before it shows its verdict.
+        seed: seeds the id generator, the injected failures and the nondeterministic replies.
+        nondeterminism: probability (0..1) that a test run of an agent whose LLM
+            ``temperature`` is above 0 answers with its second-best reply (see ``llm.py``).
+        conversations_file: reserved for recorded conversations; accepted and ignored.
+    """
+
+    latency_ms: float = 0.0
+    fail_rate: float = 0.0
+    rate_limit: float | None = None
+    api_key: str | None = None
+    state_file: Path | None = None
+    test_delay_s: float = 1.0
+    seed: int = 0
+    nondeterminism: float = 0.0
+    conversations_file: Path | None = None
+
+    def __post_init__(self) -> None:
+        _require(self.latency_ms >= 0, "latency_ms must be >= 0")
+        _require(0 <= self.fail_rate <= 1, "fail_rate must be between 0 and 1")
+        _require(self.rate_limit is None or self.rate_limit > 0, "rate_limit must be > 0")
+        _require(self.api_key is None or self.api_key != "", "api_key must not be empty")
+        _require(self.test_delay_s >= 0, "test_delay_s must be >= 0")
+        _require(0 <= self.nondeterminism <= 1, "nondeterminism must be between 0 and 1")
+
+
+def _require(condition: bool, message: str) -> None:
+    if not condition:
+        raise ValueError(f"EmulatorConfig: {message}")

@@ -1,0 +1,76 @@
+"""The :class:`Emulator` object behind one app: config, store, request log and the lock."""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from convai_ops.emulator.config import EmulatorConfig
+from convai_ops.emulator.store import Store, load_store, save_store
+
+__all__ = ["ACCESS_INFO", "Emulator", "RequestLogEntry"]
+
+ACCESS_INFO: dict[str, Any] = {
+    "is_creator": True,
+    "creator_name": "Emulator User",
+    "creator_email": "emulator@localhost",
+    "role": "admin",
+}
+
+
+@dataclass(frozen=True)
+class RequestLogEntry:
+    """One answered request.
+
+    ``query`` is the raw query string (``""`` when none); ``body`` is the parsed JSON request
+    body for POST/PATCH/PUT (``None`` otherwise or when not JSON); ``response_body`` is the
+    parsed JSON answer (``None`` when empty or not JSON, the text for ``text/*``);
+    ``duration_ms`` includes injected latency; ``timestamp`` is Unix seconds at arrival.
+    """
+
+    method: str
+    path: str
+    query: str
+    status: int
+    duration_ms: float
+    timestamp: float
+    body: Any = None
+    response_body: Any = None
+
+
+class Emulator:
+    """State of one emulated API: ``config``, ``store``, ``request_log`` and ``lock``.
+
+    Every read or write of ``store`` happens while holding ``lock`` (re-entrant).
+    """
+
+    def __init__(self, config: EmulatorConfig | None = None) -> None:
+        self.config = config or EmulatorConfig()
+        self.store: Store = load_store(self.config.state_file)
+        self.request_log: list[RequestLogEntry] = []
+        self.lock = threading.RLock()
+
+    def new_id(self, prefix: str = "") -> str:
+        """Return a fresh id with ``prefix`` (e.g. ``"agent_"``); see :meth:`Store.new_id`."""
+        with self.lock:
+            return self.store.new_id(prefix, self.config.seed)
+
+    def now(self) -> float:
+        """Return the current time in Unix seconds."""
+        return time.time()
+
+    def save(self) -> None:
+        """Write the store to ``config.state_file`` (no-op without one)."""
+        if self.config.state_file is None:
+            return
+        with self.lock:
+            save_store(self.store, self.config.state_file)
+
+    def reset(self) -> None:
+        """Forget every agent, test, document and tool, and clear the request log."""
+        with self.lock:
+            self.store = Store()
+            self.request_log.clear()
+            self.save()
