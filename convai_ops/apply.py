@@ -29,18 +29,21 @@ from convai_ops.errors import (
     EXIT_ERROR,
     EXIT_OK,
     EXIT_TESTS_FAILED,
+    ConflictError,
     ConvaiOpsError,
     MainMovedError,
     UsageError,
     VerifyError,
 )
+from convai_ops.knowledge import sync_knowledge
 from convai_ops.plan import AgentPlan, Plan, make_agent_plan
-from convai_ops.state import RemoteAgent, RemoteIndex, document_name, managed_tag, map_bounded
+from convai_ops.state import RemoteAgent, RemoteIndex, managed_tag, map_bounded
 from convai_ops.testing import PollPolicy, SyncedTest, TestReport, run_agent_tests, sync_tests
 
 if TYPE_CHECKING:
     from convai_ops.api import ConvaiClient
-    from convai_ops.spec import AgentSpec, KnowledgeSpec, Project
+    from convai_ops.settings import Settings
+    from convai_ops.spec import AgentSpec, Project
 
 __all__ = [
     "AgentOutcome",
@@ -52,6 +55,7 @@ __all__ = [
     "stage_agent",
 ]
 
+BRANCH_PREFIX = "convai-ops-"
 Status = Literal["merged", "unchanged", "tests_failed", "error"]
 Reporter = Callable[[str, str], None]
 
@@ -64,6 +68,23 @@ class ApplyOptions:
     concurrency: int = 8
     policy: PollPolicy = field(default_factory=PollPolicy)
     description: str = "convai-ops apply"
+    rebase: bool = False
+    cleanup: bool = False
+
+    @classmethod
+    def from_settings(
+        cls,
+        settings: Settings,
+        *,
+        commit: str | None = None,
+        rebase: bool = False,
+        cleanup: bool = False,
+    ) -> ApplyOptions:
+        """Options from resolved ``Settings``; ``commit`` (sha and subject) goes in the branch
+        description so every branch names the commit it was tested from."""
+        policy = PollPolicy(settings.poll_initial, settings.poll_max, settings.test_timeout)
+        description = f"convai-ops apply from {commit}" if commit else "convai-ops apply"
+        return cls(settings.environment, settings.concurrency, policy, description, rebase, cleanup)
 
 
 @dataclass(frozen=True)
@@ -125,6 +146,8 @@ def apply_plan(
     unchanged = [
         AgentOutcome(a.slug, "unchanged", a.agent_id) for a in plan.agents if a.action == "no-op"
     ]
+    if options.cleanup:
+        _archive_kept_branches(ctx, [o for o in outcomes + unchanged if o.agent_id])
     return ApplyResult(tuple(outcomes + unchanged))
 
 
@@ -161,13 +184,30 @@ def stage_agent(ctx: ApplyContext, planned: AgentPlan, *, branch_name: str | Non
         agent_id, created = _create_shell(ctx, spec), True
     main = _read_main(ctx, spec, agent_id, None if created else planned.base_version_id)
     tests = tuple(sync_tests(ctx.client, spec.slug, spec.tests, ctx.index))
-    locators = _sync_knowledge(ctx, spec)
+    locators = sync_knowledge(ctx.client, spec, ctx.index, ctx.report)
     branch_id = _stage_branch(ctx, spec, main, tests, locators, branch_name)
     report = _run_tests(ctx, spec.slug, agent_id, tests, branch_id)
     return Staged(agent_id, created, main, branch_id, tests, report)
 
 
 def _apply_agent(ctx: ApplyContext, planned: AgentPlan) -> AgentOutcome:
+    try:
+        return _stage_and_merge(ctx, planned)
+    except MainMovedError as exc:
+        if not ctx.options.rebase or planned.agent_id is None:
+            raise
+        ctx.report(planned.slug, f"{exc}; --rebase: planning again on the new main")
+        return _stage_and_merge(ctx, _replan(ctx, planned.slug, planned.agent_id))
+
+
+def _replan(ctx: ApplyContext, slug: str, agent_id: str) -> AgentPlan:
+    spec = ctx.project.agent(slug)
+    main = RemoteAgent(agent_id, ctx.client.get_agent(agent_id))
+    ignore = tuple(ctx.project.config.ignore)
+    return make_agent_plan(spec, main, ctx.index, ctx.options.environment, ignore)
+
+
+def _stage_and_merge(ctx: ApplyContext, planned: AgentPlan) -> AgentOutcome:
     staged = stage_agent(ctx, planned)
     slug, report, branch_id = planned.slug, staged.report, staged.branch_id
     if not report.ok:
@@ -213,41 +253,6 @@ def _read_main(
     return main
 
 
-def _sync_knowledge(ctx: ApplyContext, spec: AgentSpec) -> list[dict[str, Any]]:
-    return [_locator(ctx, spec, k) for k in spec.knowledge]
-
-
-def _locator(ctx: ApplyContext, spec: AgentSpec, knowledge: KnowledgeSpec) -> dict[str, Any]:
-    name = document_name(spec.slug, knowledge)
-    doc_id = knowledge.id if knowledge.kind == "id" else ctx.index.document_ids.get(name)
-    kind = {"file": "text", "url": "url", "id": "text"}[knowledge.kind]
-    if doc_id is None:
-        doc = _upload(ctx, spec, knowledge, name)
-        doc_id = doc["id"]
-        ctx.report(spec.slug, f"uploaded knowledge-base document {name!r} ({doc_id})")
-    elif knowledge.kind == "id":
-        doc = ctx.client.get_document(doc_id)
-        name, kind = doc.get("name", name), doc.get("type", kind)
-    if knowledge.kind == "file" and not _is_text_file(knowledge):
-        kind = "file"
-    return {"type": kind, "name": name, "id": doc_id, "usage_mode": knowledge.usage_mode or "auto"}
-
-
-def _upload(
-    ctx: ApplyContext, spec: AgentSpec, knowledge: KnowledgeSpec, name: str
-) -> dict[str, Any]:
-    if knowledge.kind == "url":
-        return ctx.client.create_url_document(str(knowledge.url), name=name)
-    path = spec.dir / str(knowledge.path)
-    if _is_text_file(knowledge):
-        return ctx.client.create_text_document(path.read_text(encoding="utf-8"), name=name)
-    return ctx.client.create_file_document(path.name, path.read_bytes(), name=name)
-
-
-def _is_text_file(knowledge: KnowledgeSpec) -> bool:
-    return str(knowledge.path).lower().endswith((".md", ".txt", ".markdown"))
-
-
 def _stage_branch(
     ctx: ApplyContext,
     spec: AgentSpec,
@@ -266,7 +271,7 @@ def _stage_branch(
     created = ctx.client.create_branch(
         main.agent_id,
         parent_version_id=str(main.version_id),
-        name=branch_name or f"convai-ops-{int(time.time() * 1000)}",
+        name=branch_name or f"{BRANCH_PREFIX}{int(time.time() * 1000)}",
         description=ctx.options.description,
         conversation_config=conversation,
         platform_settings=platform,
@@ -323,9 +328,30 @@ def _merge(ctx: ApplyContext, spec: AgentSpec, main: RemoteAgent, branch_id: str
             f"{spec.slug}: main moved from version {main.version_id} to {current.version_id} "
             f"while the tests ran; not merged, branch {branch_id} kept. Re-run apply"
         )
-    ctx.client.merge_branch(
-        main.agent_id, branch_id, str(main.main_branch_id), archive_source_branch=True
-    )
+    try:
+        ctx.client.merge_branch(
+            main.agent_id, branch_id, str(main.main_branch_id), archive_source_branch=True
+        )
+    except ConflictError as exc:
+        raise MainMovedError(
+            f"{spec.slug}: main changed the same fields while the tests ran ({exc.detail}); "
+            f"not merged, branch {branch_id} kept. Re-run apply"
+        ) from None
+    _check_merged_onto(ctx, spec, main)
+
+
+def _check_merged_onto(ctx: ApplyContext, spec: AgentSpec, main: RemoteAgent) -> None:
+    """The API has no compare-and-swap on merge: between the version check and the merge
+    another merge can land. Read the merge version's parent to detect it and say so."""
+    merged = ctx.client.get_agent(main.agent_id).get("version_id")
+    parents = ctx.client.get_version(main.agent_id, str(merged)).get("parents") or {}
+    parent = parents.get("in_branch_parent_id")
+    if parent != main.version_id:
+        raise MainMovedError(
+            f"{spec.slug}: another change reached main (version {parent}) just before this "
+            f"merge, so main {merged} combines both untested together; re-run apply, or run "
+            "`convai-ops test` on main"
+        )
 
 
 def _patch_metadata(ctx: ApplyContext, spec: AgentSpec, agent_id: str, planned: AgentPlan) -> None:
@@ -353,3 +379,16 @@ def _verify(ctx: ApplyContext, spec: AgentSpec, agent_id: str, tests: Sequence[S
     if replan.changes:
         fields = ", ".join(c.dotted for c in replan.changes)
         raise VerifyError(f"{spec.slug}: after the merge main does not hold: {fields}")
+
+
+def _archive_kept_branches(ctx: ApplyContext, outcomes: Sequence[AgentOutcome]) -> None:
+    """``--cleanup``: archive every unarchived ``convai-ops-<time>`` branch of these agents
+    (branches of failed applies; pull-request check branches ``convai-ops-pr-*`` are left)."""
+    for outcome in outcomes:
+        agent_id = str(outcome.agent_id)
+        for branch in ctx.client.list_branches(agent_id):
+            name = branch["name"]
+            if branch["is_archived"] or not name.startswith(BRANCH_PREFIX) or "-pr-" in name:
+                continue
+            ctx.client.update_branch(agent_id, branch["id"], is_archived=True)
+            ctx.report(outcome.slug, f"archived branch {name} ({branch['id']})")

@@ -136,11 +136,9 @@ class _Session:
         from convai_ops.apply import ApplyOptions, apply_plan
         from convai_ops.plan import build_plan
         from convai_ops.render import render_apply_result
-        from convai_ops.testing import PollPolicy
 
         project, settings = self._settings()
-        policy = PollPolicy(settings.poll_initial, settings.poll_max, settings.test_timeout)
-        options = ApplyOptions(settings.environment, settings.concurrency, policy)
+        options = ApplyOptions.from_settings(settings)
         with self._client(settings) as client:
             planned, snapshot = build_plan(client, project, settings)
             result = apply_plan(client, project, planned, snapshot.index, options, self._report)
