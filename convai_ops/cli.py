@@ -67,21 +67,28 @@ def _report(exc: BaseException, debug: bool, message: str) -> int:
     return getattr(exc, "exit_code", EXIT_ERROR)
 
 
-class _RedactingFilter(logging.Filter):
-    def filter(self, record: logging.LogRecord) -> bool:
+class _DebugHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes redacted records to the *current* ``sys.stderr`` (which tests swap)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.setStream(sys.stderr)
         record.msg = redact(record.getMessage())
         record.args = ()
-        return True
+        super().emit(record)
+
+
+_DEBUG_HANDLER = _DebugHandler()
+_DEBUG_HANDLER.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
 
 
 def _setup_logging(debug: bool) -> None:
-    if not debug:
-        return
-    handler = logging.StreamHandler()
-    handler.addFilter(_RedactingFilter())
-    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
-    logging.getLogger("convai_ops").addHandler(handler)
-    logging.getLogger("convai_ops").setLevel(logging.DEBUG)
+    logger = logging.getLogger("convai_ops")
+    if debug:
+        logger.addHandler(_DEBUG_HANDLER)  # adding twice is a no-op
+        logger.setLevel(logging.DEBUG)
+    else:
+        logger.removeHandler(_DEBUG_HANDLER)
+        logger.setLevel(logging.WARNING)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -342,9 +349,9 @@ def demo(example: Path | None) -> int:
 
 
 def _register_area_commands() -> None:
-    from convai_ops import cli_ci, cli_conversations, cli_state
+    from convai_ops import cli_ci, cli_conversations, cli_state, cli_tests
 
-    for module in (cli_state, cli_conversations, cli_ci):
+    for module in (cli_tests, cli_state, cli_conversations, cli_ci):
         for command in module.COMMANDS:
             cli.add_command(command)
 

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import difflib
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import click
 
 from convai_ops.apply import AgentOutcome, ApplyResult
 from convai_ops.plan import AgentPlan, FieldChange, Plan
-from convai_ops.testing import TestVerdict
+from convai_ops.testing import AgentTestRun, TestVerdict
 
 __all__ = [
     "MARKDOWN_LIMIT",
@@ -24,6 +24,7 @@ __all__ = [
     "render_plan_json",
     "render_plan_markdown",
     "render_plan_text",
+    "render_test_runs",
     "summary_line",
 ]
 
@@ -213,3 +214,19 @@ def _verdict_line(verdict: TestVerdict) -> str:
     if not verdict.ok and verdict.rationales:
         line += f"\n         why: {verdict.rationales[0]}"
     return line
+
+
+def render_test_runs(runs: Sequence[AgentTestRun]) -> str:
+    """A results table per agent: test, type, passed x/N, and each failure's rationale."""
+    lines: list[str] = []
+    for run in runs:
+        if run.report is None:
+            lines.append(f"- {run.slug}: skipped (no tests, or the agent does not exist yet)")
+            continue
+        status = "all passed" if run.report.ok else f"{len(run.report.failed)} failed"
+        lines.append(f"{run.slug} on {run.target}: {status}")
+        lines.extend(_verdict_line(v) for v in run.report.verdicts)
+    total = [v for r in runs if r.report for v in r.report.verdicts]
+    failed = sum(1 for v in total if not v.ok)
+    lines.append(f"Tests: {len(total) - failed} passed, {failed} failed.")
+    return "\n".join(lines) + "\n"

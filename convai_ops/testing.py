@@ -18,20 +18,22 @@ from typing import TYPE_CHECKING, Any
 
 from tenacity import RetryError, Retrying, retry_if_result, stop_after_delay, wait_exponential
 
-from convai_ops.errors import TestRunError
-from convai_ops.state import RemoteIndex, remote_test_name
+from convai_ops.errors import TestRunError, UsageError
+from convai_ops.state import RemoteIndex, fetch_index, remote_test_name
 
 if TYPE_CHECKING:
     from convai_ops.api import ConvaiClient
-    from convai_ops.spec import TestSpec
+    from convai_ops.spec import AgentSpec, TestSpec
 
 __all__ = [
+    "AgentTestRun",
     "PollPolicy",
     "SyncedTest",
     "TestReport",
     "TestVerdict",
     "run_agent_tests",
     "sync_tests",
+    "test_agents",
     "wait_for_invocation",
 ]
 
@@ -124,24 +126,30 @@ def run_agent_tests(
     branch_id: str | None,
     policy: PollPolicy | None = None,
     progress: Progress | None = None,
+    repeat: int | None = None,
 ) -> TestReport:
     """Run ``tests`` on ``branch_id`` (main when None) and wait for every verdict.
 
-    Raises ``TestRunError`` when an invocation stays ``pending`` past the policy's timeout, or
-    an ``ApiError`` from the client.
+    ``repeat`` overrides each test's ``repeat`` (its ``min_pass`` is capped at it). Runs still
+    ``pending`` at the policy's timeout are resubmitted once
+    (``POST /v1/convai/test-invocations/{id}/resubmit``); raises ``TestRunError`` if they stay
+    pending, or an ``ApiError`` from the client.
     """
     policy = policy or PollPolicy()
-    ordered = sorted(tests, key=lambda t: t.spec.repeat)
+
+    def times(test: SyncedTest) -> int:
+        return repeat or test.spec.repeat
+
     invocations: list[str] = []
     verdicts: list[TestVerdict] = []
-    for repeat, group in groupby(ordered, key=lambda t: t.spec.repeat):
+    for count, group in groupby(sorted(tests, key=times), key=times):
         batch = list(group)
         ids = [t.test_id for t in batch]
-        started = client.run_tests(agent_id, ids, branch_id=branch_id, repeat_count=repeat)
-        _say(progress, f"started {len(ids)} test(s) x{repeat} (invocation {started['id']})")
-        done = wait_for_invocation(client, started["id"], policy, progress)
+        started = client.run_tests(agent_id, ids, branch_id=branch_id, repeat_count=count)
+        _say(progress, f"started {len(ids)} test(s) x{count} (invocation {started['id']})")
+        done = _wait_or_resubmit(client, started, policy, progress)
         invocations.append(started["id"])
-        verdicts.extend(_verdict(t, done["test_runs"]) for t in batch)
+        verdicts.extend(_verdict(t, done["test_runs"], count) for t in batch)
     order = {t.test_id: i for i, t in enumerate(tests)}
     verdicts.sort(key=lambda v: order[v.test_id])
     return TestReport(agent_id, branch_id, tuple(invocations), tuple(verdicts))
@@ -176,17 +184,35 @@ def wait_for_invocation(
     return result
 
 
+def _wait_or_resubmit(
+    client: ConvaiClient, started: Mapping[str, Any], policy: PollPolicy, progress: Progress | None
+) -> dict[str, Any]:
+    try:
+        return wait_for_invocation(client, started["id"], policy, progress)
+    except TestRunError:
+        current = client.get_test_invocation(started["id"])
+        stuck = [r["test_run_id"] for r in current["test_runs"] if r["status"] == "pending"]
+        _say(progress, f"{len(stuck)} run(s) stuck pending: resubmitting them once")
+        client.resubmit_test_invocation(
+            started["id"],
+            test_run_ids=stuck,
+            agent_id=str(started.get("agent_id") or current.get("agent_id")),
+            branch_id=started.get("branch_id"),
+        )
+        return wait_for_invocation(client, started["id"], policy, progress)
+
+
 def _has_pending(invocation: Mapping[str, Any]) -> bool:
     return any(run["status"] == "pending" for run in invocation["test_runs"])
 
 
-def _verdict(test: SyncedTest, runs: Sequence[Mapping[str, Any]]) -> TestVerdict:
+def _verdict(test: SyncedTest, runs: Sequence[Mapping[str, Any]], count: int) -> TestVerdict:
     mine = [r for r in runs if r["test_id"] == test.test_id]
     passed = sum(1 for r in mine if r["status"] == "passed")
     rationales = tuple(_rationale(r) for r in mine if r["status"] != "passed")
     spec = test.spec
     return TestVerdict(
-        spec.name, spec.type, test.test_id, passed, len(mine), spec.min_pass, rationales
+        spec.name, spec.type, test.test_id, passed, len(mine), min(spec.min_pass, count), rationales
     )
 
 
@@ -200,3 +226,58 @@ def _rationale(run: Mapping[str, Any]) -> str:
 def _say(progress: Progress | None, message: str) -> None:
     if progress:
         progress(message)
+
+
+@dataclass(frozen=True)
+class AgentTestRun:
+    """The tests of one agent run on main or a branch (``report`` None: agent not found)."""
+
+    __test__ = False
+
+    slug: str
+    target: str
+    report: TestReport | None
+
+
+def test_agents(
+    client: ConvaiClient,
+    agents: Sequence[AgentSpec],
+    env: str,
+    *,
+    branch: str | None = None,
+    repeat: int | None = None,
+    policy: PollPolicy | None = None,
+    progress: Callable[[str, str], None] | None = None,
+) -> list[AgentTestRun]:
+    """Run each agent's repository tests on its main, or on ``branch`` (id or name).
+
+    Reads ``GET /v1/convai/agents`` / ``agent-testing`` lists once, then per agent syncs the
+    tests and runs them (``run_agent_tests``). Raises ``UsageError`` for an unknown branch.
+    """
+    index = fetch_index(client, agents, env)
+    runs = []
+    for spec in agents:
+        agent_id = spec.agent_id(env) or index.agent_ids.get(spec.slug)
+        if agent_id is None or not spec.tests:
+            runs.append(AgentTestRun(spec.slug, "", None))
+            continue
+        branch_id = _branch_id(client, agent_id, branch) if branch else None
+        tests = sync_tests(client, spec.slug, spec.tests, index)
+        say = (lambda m, s=spec.slug: progress(s, m)) if progress else None
+        report = run_agent_tests(
+            client, agent_id, tests, branch_id=branch_id, policy=policy, progress=say, repeat=repeat
+        )
+        runs.append(AgentTestRun(spec.slug, f"branch {branch}" if branch else "main", report))
+    return runs
+
+
+test_agents.__test__ = False  # type: ignore[attr-defined]
+
+
+def _branch_id(client: ConvaiClient, agent_id: str, branch: str) -> str:
+    branches = client.list_branches(agent_id, include_archived=True)
+    for found in branches:
+        if branch in (found["id"], found["name"]):
+            return str(found["id"])
+    names = ", ".join(b["name"] for b in branches) or "none"
+    raise UsageError(f"agent {agent_id} has no branch {branch!r} (branches: {names})")

@@ -1,0 +1,110 @@
+"""``convai-ops gc``: find (and delete) knowledge-base documents and tests convai-ops created
+that no agent's main references any more.
+
+Owned means named the way convai-ops names them, ``<slug>/<name> #<hash>`` with ``<slug>`` an
+agent of this repository. Referenced means listed by the main of any of the repository's agents
+(``conversation_config.agent.prompt.knowledge_base`` / ``platform_settings.testing
+.attached_tests``). Only items older than ``min_age_days`` are garbage, so the tests and
+documents of a pull-request check still running are left alone. Documents still used by a
+branch are refused by the API on delete; they are reported as kept.
+
+Calls ``GET /v1/convai/agents/{id}`` per agent, ``GET /v1/convai/knowledge-base`` and
+``GET /v1/convai/agent-testing`` (paged), then ``DELETE`` per item when deleting.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from convai_ops.errors import ConflictError
+from convai_ops.state import RemoteAgent, read_snapshot
+
+if TYPE_CHECKING:
+    from convai_ops.api import ConvaiClient
+    from convai_ops.spec import Project
+
+__all__ = ["Garbage", "Item", "collect_garbage", "delete_garbage"]
+
+_OWNED = re.compile(r"^(?P<slug>[a-z0-9][a-z0-9_-]*)/.+ #[0-9a-f]{8}$")
+DAY = 86_400
+
+
+@dataclass(frozen=True)
+class Item:
+    """One remote document or test: ``kind`` is ``document`` or ``test``."""
+
+    kind: str
+    id: str
+    name: str
+
+
+@dataclass(frozen=True)
+class Garbage:
+    """Owned, unreferenced, old enough: what ``gc --yes`` deletes."""
+
+    items: tuple[Item, ...]
+
+
+def collect_garbage(
+    client: ConvaiClient, project: Project, env: str, *, min_age_days: float = 7.0
+) -> Garbage:
+    """List the garbage of ``project``'s agents in ``env`` (nothing is deleted)."""
+    snapshot = read_snapshot(client, project.agents, env)
+    used = _referenced(a for a in snapshot.agents.values() if a is not None)
+    slugs = {a.slug for a in project.agents}
+    cutoff = time.time() - min_age_days * DAY
+    documents = [_item("document", d, _created(d)) for d in client.iter_documents()]
+    tests = [_item("test", t, t.get("created_at_unix_secs", 0)) for t in client.iter_tests()]
+    items = [
+        item
+        for item, created in (*documents, *tests)
+        if _owned(item.name, slugs) and item.id not in used and created <= cutoff
+    ]
+    return Garbage(tuple(sorted(items, key=lambda i: (i.kind, i.name))))
+
+
+def delete_garbage(client: ConvaiClient, garbage: Garbage) -> list[tuple[Item, str]]:
+    """Delete every item; returns ``(item, "deleted" | "kept: <why>")`` pairs."""
+    results = []
+    for item in garbage.items:
+        try:
+            if item.kind == "document":
+                client.delete_document(item.id)
+            else:
+                client.delete_test(item.id)
+            results.append((item, "deleted"))
+        except ConflictError as exc:
+            results.append((item, f"kept: {exc}"))
+    return results
+
+
+def _item(kind: str, summary: Mapping[str, Any], created: int) -> tuple[Item, int]:
+    return Item(kind, str(summary["id"]), str(summary.get("name", ""))), int(created or 0)
+
+
+def _created(document: Mapping[str, Any]) -> int:
+    metadata = document.get("metadata") or {}
+    return int(metadata.get("created_at_unix_secs") or 0)
+
+
+def _owned(name: str, slugs: set[str]) -> bool:
+    match = _OWNED.match(name)
+    return bool(match and match["slug"] in slugs)
+
+
+def _referenced(agents: Iterable[RemoteAgent]) -> set[str]:
+    used: set[str] = set()
+    for agent in agents:
+        prompt = agent.config.get("conversation_config", {}).get("agent", {}).get("prompt", {})
+        used |= {loc["id"] for loc in _list(prompt.get("knowledge_base"))}
+        testing = agent.config.get("platform_settings", {}).get("testing", {})
+        used |= {t["test_id"] for t in _list(testing.get("attached_tests"))}
+    return used
+
+
+def _list(value: Any) -> Sequence[Mapping[str, Any]]:
+    return value if isinstance(value, list) else []
