@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 import click
 
 from convai_ops import __version__
-from convai_ops.cli_common import api_options, echo_reporter, load, make_client, select_agents
+from convai_ops.cli_common import api_options, load, make_client, progress_reporter, select_agents
 from convai_ops.errors import EXIT_CHANGES, EXIT_ERROR, EXIT_OK, ConvaiOpsError, UsageError, redact
 
 __all__ = ["cli", "main"]
@@ -224,7 +224,8 @@ def apply(
         options = ApplyOptions.from_settings(
             settings, commit=info.describe() if info else None, rebase=rebase, cleanup=cleanup
         )
-        result = apply_plan(client, project, planned, snapshot.index, options, echo_reporter())
+        with progress_reporter() as report:
+            result = apply_plan(client, project, planned, snapshot.index, options, report)
     click.echo(render_apply_result(result), nl=False)
     return result.exit_code
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import sys
 import threading
-from collections.abc import Callable, Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -11,7 +14,14 @@ import click
 
 from convai_ops.errors import UsageError
 
-__all__ = ["api_options", "echo_reporter", "load", "make_client", "select_agents"]
+__all__ = [
+    "api_options",
+    "echo_reporter",
+    "load",
+    "make_client",
+    "progress_reporter",
+    "select_agents",
+]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -87,3 +97,39 @@ def echo_reporter() -> Callable[[str, str], None]:
             click.echo(f"  {slug}: {message}")
 
     return report
+
+
+@contextmanager
+def progress_reporter() -> Iterator[Callable[[str, str], None]]:
+    """A reporter for long waits: on a terminal, a live table (rich) with each agent's latest
+    step and elapsed seconds; elsewhere (CI logs), plain ``  slug: message`` lines."""
+    if not sys.stdout.isatty():
+        yield echo_reporter()
+        return
+    from rich.live import Live
+    from rich.table import Table
+
+    lock = threading.Lock()
+    latest: dict[str, tuple[str, float, float | None]] = {}  # message, first seen, done at
+
+    def table() -> Table:
+        grid = Table.grid(padding=(0, 2))
+        now = time.monotonic()
+        with lock:
+            for slug, (message, first, done) in latest.items():
+                grid.add_row(f"[bold]{slug}[/]", f"{(done or now) - first:5.1f}s", message)
+        return grid
+
+    with Live(get_renderable=table, refresh_per_second=4):
+
+        def report(slug: str, message: str) -> None:
+            now = time.monotonic()
+            with lock:
+                first = latest.get(slug, (message, now, None))[1]
+                final = message.startswith(_FINAL)
+                latest[slug] = (message, first, now if final else None)
+
+        yield report
+
+
+_FINAL = ("merged", "tests failed", "error")

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import click
 
-from convai_ops.cli_common import api_options, echo_reporter, load, make_client, select_agents
+from convai_ops.cli_common import api_options, load, make_client, progress_reporter, select_agents
 from convai_ops.errors import EXIT_OK, EXIT_TESTS_FAILED
 
 __all__ = ["COMMANDS"]
@@ -50,8 +50,7 @@ def test_command(
     project, settings = load(ctx, **flags)
     project = select_agents(project, slugs)
     policy = PollPolicy(settings.poll_initial, settings.poll_max, settings.test_timeout)
-    reporter = echo_reporter()
-    with make_client(settings) as client:
+    with make_client(settings) as client, progress_reporter() as reporter:
         runs = test_agents(
             client,
             project.agents,
