@@ -40,11 +40,15 @@ def _env(url: str) -> dict[str, str]:
 
 def _apply(project: Path, url: str) -> subprocess.Popen[bytes]:
     command = [sys.executable, "-m", "convai_ops", "-C", str(project), "apply", "--auto-approve"]
-    return subprocess.Popen(command, env=_env(url), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return subprocess.Popen(
+        command, env=_env(url), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
 
 
 def _get(server: Any, path: str) -> Any:
-    response = httpx.get(f"{server.url}{path}", headers={"xi-api-key": KEY}, params={"page_size": 100})
+    response = httpx.get(
+        f"{server.url}{path}", headers={"xi-api-key": KEY}, params={"page_size": 100}
+    )
     response.raise_for_status()
     return response.json()
 
@@ -52,7 +56,7 @@ def _get(server: Any, path: str) -> Any:
 def _edit(project: Path, round_number: int) -> None:
     prompt = project / "agents/support/prompt.md"
     lines = prompt.read_text().splitlines()
-    lines[1] = f"Be warm, concise and professional (revision {round_number}), and never invent order details."
+    lines[1] = f"Be warm and concise (revision {round_number}), and never invent order details."
     prompt.write_text("\n".join(lines) + "\n")
 
 
@@ -93,8 +97,12 @@ def test_sigkill_at_random_points_then_rerun_converges(slow_server: Any, project
     agents = [a for a in _get(slow_server, "/v1/convai/agents")["agents"]]
     tags = collections.Counter(t for a in agents for t in a["tags"] if t.startswith("convai-ops:"))
     assert tags == {"convai-ops:support": 1, "convai-ops:assistant": 1}
-    tests = collections.Counter(t["name"] for t in _get(slow_server, "/v1/convai/agent-testing")["tests"])
+    tests = collections.Counter(
+        t["name"] for t in _get(slow_server, "/v1/convai/agent-testing")["tests"]
+    )
     assert max(tests.values()) == 1, tests
-    documents = collections.Counter(d["name"] for d in _get(slow_server, "/v1/convai/knowledge-base")["documents"])
+    documents = collections.Counter(
+        d["name"] for d in _get(slow_server, "/v1/convai/knowledge-base")["documents"]
+    )
     assert max(documents.values()) == 1, documents
     assert _merges_follow_passed_invocations(slow_server) == []
