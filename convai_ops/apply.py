@@ -220,7 +220,8 @@ def _stage_and_merge(ctx: ApplyContext, planned: AgentPlan) -> AgentOutcome:
     _merge(ctx, spec, staged.main, branch_id)
     _patch_metadata(ctx, spec, staged.agent_id, planned)
     _verify(ctx, spec, staged.agent_id, staged.tests)
-    ctx.report(slug, f"merged into main ({len(report.verdicts)} test(s) passed)")
+    tested = f"{len(report.verdicts)} test(s) passed" if report.verdicts else "UNTESTED: no tests"
+    ctx.report(slug, f"merged into main ({tested})")
     return AgentOutcome(slug, "merged", staged.agent_id, branch_id, staged.created, report)
 
 
@@ -309,7 +310,7 @@ def _run_tests(
     ctx: ApplyContext, slug: str, agent_id: str, tests: Sequence[SyncedTest], branch_id: str
 ) -> TestReport:
     if not tests:
-        ctx.report(slug, "warning: no tests declared; the change is merged untested")
+        ctx.report(slug, "no tests declared: nothing to run on the branch")
         return TestReport(agent_id, branch_id, (), ())
     return run_agent_tests(
         ctx.client,

@@ -5,10 +5,16 @@ Only click is imported at module level so ``convai-ops --help`` stays fast.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
 import click
 
 from convai_ops.cli_common import api_options, load, make_client, progress_reporter, select_agents
 from convai_ops.errors import EXIT_OK, EXIT_TESTS_FAILED
+
+if TYPE_CHECKING:
+    from convai_ops.testing import AgentTestRun
 
 __all__ = ["COMMANDS"]
 
@@ -67,7 +73,7 @@ def test_command(
     return EXIT_TESTS_FAILED if failed else EXIT_OK
 
 
-def _write_junit(runs: object, path: str) -> None:
+def _write_junit(runs: Sequence[AgentTestRun], path: str) -> None:
     from convai_ops.junit import write_test_runs_junit
 
     write_test_runs_junit(runs, path)

@@ -1,0 +1,227 @@
+"""The pull-request check: each changed agent's change staged on a branch named after the pull
+request, its tests run there, nothing ever merged.
+
+Per agent with changes in the plan (agents in parallel, bounded by ``concurrency``):
+
+1. The branch name must not be the agent's main branch (``GET /v1/convai/agents/{id}/branches``).
+2. ``apply.stage_agent`` with ``branch_name``: new knowledge documents and content-addressed tests
+   are created, then an unarchived branch of that name is reused
+   (``PATCH /v1/convai/agents/{id}?branch_id=``) or created
+   (``POST /v1/convai/agents/{id}/branches``), and the agent's tests run on it
+   (``POST /v1/convai/agents/{id}/run-tests``, polling ``GET /v1/convai/test-invocations/{id}``).
+   A new agent is first created as an empty shell, as ``apply`` does.
+3. Nothing is merged: the branch stays for inspection and for the next push to update.
+
+An agent whose plan is empty (for example only a YAML comment changed) is reported as having
+no changes to test; no API call is made for it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+from convai_ops.apply import ApplyContext, ApplyOptions, Reporter, Staged, stage_agent
+from convai_ops.errors import EXIT_ERROR, EXIT_OK, EXIT_TESTS_FAILED, ConvaiOpsError, UsageError
+from convai_ops.git import changed_agents, commit_info
+from convai_ops.state import map_bounded
+from convai_ops.testing import PollPolicy, TestReport
+
+if TYPE_CHECKING:
+    from convai_ops.api import ConvaiClient
+    from convai_ops.plan import AgentPlan, Plan
+    from convai_ops.settings import Settings
+    from convai_ops.spec import Project
+    from convai_ops.state import RemoteIndex
+
+__all__ = [
+    "BRANCH_PREFIX",
+    "AgentCheck",
+    "BranchName",
+    "CheckResult",
+    "CheckStatus",
+    "check_branch",
+    "run_check",
+    "sanitise_branch_name",
+    "select_changed",
+]
+
+BRANCH_PREFIX = "convai-ops-"
+_MAX_BRANCH_NAME = 140  # the API's limit on a branch name
+_PULL_REF = re.compile(r"refs/pull/(\d+)/(?:merge|head)")
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+# apply's wording for an agent without tests speaks of merging, which a check never does.
+
+CheckStatus = Literal["passed", "tests_failed", "no_tests", "no_changes", "error"]
+
+
+@dataclass(frozen=True)
+class BranchName:
+    """The agent branch a check stages on, and ``source``: how the name was chosen."""
+
+    name: str
+    source: str
+
+
+@dataclass(frozen=True)
+class AgentCheck:
+    """The check of one agent; ``branch_id`` is the (never merged) branch the tests ran on."""
+
+    slug: str
+    status: CheckStatus
+    agent_id: str | None = None
+    branch_id: str | None = None
+    report: TestReport | None = None
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """Everything one check did: the ``plan`` of the selected agents, the branch, one
+    ``AgentCheck`` per planned agent, the ``since`` ref and the checked commit (if any)."""
+
+    plan: Plan
+    branch: BranchName
+    checks: tuple[AgentCheck, ...]
+    since: str | None = None
+    commit: str | None = None
+
+    def count(self, status: CheckStatus) -> int:
+        """How many agents ended with ``status``."""
+        return sum(1 for c in self.checks if c.status == status)
+
+    @property
+    def exit_code(self) -> int:
+        """1 if any agent errored, else 3 if any agent's tests failed, else 0."""
+        if self.count("error"):
+            return EXIT_ERROR
+        return EXIT_TESTS_FAILED if self.count("tests_failed") else EXIT_OK
+
+
+def sanitise_branch_name(raw: str) -> str:
+    """``convai-ops-<raw>`` with every run of characters outside ``[A-Za-z0-9._-]`` turned into
+    ``-``; raises ``UsageError`` when nothing usable is left."""
+    cleaned = _UNSAFE.sub("-", raw).strip("-.")
+    if not cleaned:
+        raise UsageError(f"cannot make an agent branch name from {raw!r}: pass --branch-name")
+    return f"{BRANCH_PREFIX}{cleaned}"[:_MAX_BRANCH_NAME]
+
+
+def check_branch(explicit: str | None, environ: Mapping[str, str], root: Path) -> BranchName:
+    """The branch a check stages on: ``explicit`` (``--branch-name``) as given; else from
+    ``GITHUB_REF`` ``refs/pull/<n>/merge`` -> ``convai-ops-pr-<n>``; else ``GITHUB_HEAD_REF``;
+    else the checked-out git branch (both sanitised). Raises ``UsageError`` when none applies."""
+    if explicit is not None:
+        return BranchName(_validated(explicit), "--branch-name")
+    pull = _PULL_REF.fullmatch(environ.get("GITHUB_REF", ""))
+    if pull:
+        return BranchName(f"{BRANCH_PREFIX}pr-{pull[1]}", f"pull request #{pull[1]} (GITHUB_REF)")
+    head = environ.get("GITHUB_HEAD_REF")
+    if head:
+        return BranchName(sanitise_branch_name(head), f"GITHUB_HEAD_REF {head!r}")
+    local = _git_branch(root)
+    if local:
+        return BranchName(sanitise_branch_name(local), f"git branch {local!r}")
+    raise UsageError(
+        "cannot name the agent branch: not in a pull request and no git branch is checked out; "
+        "pass --branch-name"
+    )
+
+
+def _validated(name: str) -> str:
+    if not name.strip() or len(name) > _MAX_BRANCH_NAME:
+        raise UsageError(f"--branch-name must be 1 to {_MAX_BRANCH_NAME} characters")
+    return name
+
+
+def _git_branch(root: Path) -> str | None:
+    import git
+
+    try:
+        repo = git.Repo(root, search_parent_directories=True)
+        return None if repo.head.is_detached else str(repo.active_branch.name)
+    except (git.GitError, ValueError, TypeError):
+        return None
+
+
+def select_changed(project: Project, since: str) -> Project:
+    """``project`` restricted to the agents whose files changed since git ref ``since`` (the
+    working tree counts; a change to ``convai-ops.yaml`` selects every agent). Raises
+    ``UsageError`` for an unknown ref or outside git."""
+    touched = set(changed_agents(project.root, since))
+    agents = tuple(a for a in project.agents if a.slug in touched)
+    return project.model_copy(update={"agents": agents})
+
+
+def run_check(
+    client: ConvaiClient,
+    project: Project,
+    plan: Plan,
+    index: RemoteIndex,
+    settings: Settings,
+    branch: BranchName,
+    *,
+    since: str | None = None,
+    report: Reporter | None = None,
+) -> CheckResult:
+    """Stage and test every changed agent of ``plan`` on ``branch``; see the module docstring.
+
+    Never merges and never raises for one agent's failure: it becomes an ``AgentCheck`` with
+    status ``error``. ``index`` is the list-call index ``plan`` was made with.
+    """
+    policy = PollPolicy(settings.poll_initial, settings.poll_max, settings.test_timeout)
+    options = ApplyOptions(
+        settings.environment, settings.concurrency, policy, f"convai-ops check ({branch.source})"
+    )
+    ctx = ApplyContext(client, project, index, options, report or _silent)
+    checks = map_bounded(
+        lambda a: _check_agent(ctx, a, branch.name), list(plan.agents), settings.concurrency
+    )
+    commit = commit_info(project.root)
+    return CheckResult(plan, branch, tuple(checks), since, commit.describe() if commit else None)
+
+
+def _silent(slug: str, message: str) -> None:
+    """A reporter that prints nothing."""
+
+
+def _check_agent(ctx: ApplyContext, planned: AgentPlan, branch_name: str) -> AgentCheck:
+    if planned.action == "no-op":
+        message = "no changes to test"
+        return AgentCheck(planned.slug, "no_changes", planned.agent_id, message=message)
+    try:
+        _refuse_main(ctx, planned, branch_name)
+        staged = stage_agent(ctx, planned, branch_name=branch_name)
+    except ConvaiOpsError as exc:
+        ctx.report(planned.slug, f"error: {exc}")
+        return AgentCheck(planned.slug, "error", planned.agent_id, message=str(exc))
+    return _outcome(ctx, planned.slug, staged)
+
+
+def _refuse_main(ctx: ApplyContext, planned: AgentPlan, branch_name: str) -> None:
+    if planned.agent_id is None or planned.main_branch_id is None:
+        return
+    for branch in ctx.client.list_branches(planned.agent_id):
+        if branch["id"] == planned.main_branch_id and branch["name"] == branch_name:
+            raise UsageError(
+                f"{planned.slug}: {branch_name!r} is the agent's main branch; a check never "
+                "writes to main: pass another --branch-name"
+            )
+
+
+def _outcome(ctx: ApplyContext, slug: str, staged: Staged) -> AgentCheck:
+    report, branch_id = staged.report, staged.branch_id
+    status: CheckStatus
+    if not report.verdicts:
+        status, message = "no_tests", f"no tests declared: nothing to run on branch {branch_id}"
+    elif report.ok:
+        status = "passed"
+        message = f"{len(report.verdicts)} test(s) passed on branch {branch_id}; not merged"
+    else:
+        names = ", ".join(v.name for v in report.failed)
+        status, message = "tests_failed", f"tests failed ({names}) on branch {branch_id}"
+    ctx.report(slug, message)
+    return AgentCheck(slug, status, staged.agent_id, branch_id, report, message)

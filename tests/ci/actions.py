@@ -1,0 +1,142 @@
+"""A small runner of a GitHub Actions job's ``run:`` steps, for testing the workflows' commands.
+
+It runs each ``run:`` step in order with ``bash --noprofile --norc -eo pipefail`` (what
+``shell: bash`` means on GitHub), with the workflow's, job's and step's ``env`` and
+``GITHUB_OUTPUT`` / ``GITHUB_STEP_SUMMARY`` files. ``${{ ... }}`` in an ``env`` value is looked
+up in the expressions the test supplies; ``if:`` conditions must be among :data:`CONDITIONS`.
+Either being unknown fails the test, so the workflow cannot grow past what is tested. ``uses:``
+steps are not run; the runner records whether their condition held.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml import YAML
+
+_EXPRESSION = re.compile(r"\$\{\{\s*(.*?)\s*\}\}")
+
+
+@dataclass
+class JobState:
+    """Outputs per step id, and whether a step has failed."""
+
+    outputs: dict[str, dict[str, str]] = field(default_factory=dict)
+    failed: bool = False
+
+    def output(self, step: str, name: str) -> str:
+        return self.outputs.get(step, {}).get(name, "")
+
+
+CONDITIONS: dict[str, Callable[[JobState], bool]] = {
+    "": lambda s: not s.failed,
+    "steps.key.outputs.present == 'true'": lambda s: (
+        not s.failed and s.output("key", "present") == "true"
+    ),
+    "!cancelled() && steps.key.outputs.present == 'true'": lambda s: (
+        s.output("key", "present") == "true"
+    ),
+}
+
+
+@dataclass(frozen=True)
+class StepRun:
+    """One step: ``ran`` (its condition held), the exit code of a ``run:`` step (None for a
+    ``uses:`` step or one that did not run) and its output."""
+
+    name: str
+    ran: bool
+    code: int | None = None
+    output: str = ""
+
+
+def load_workflow(path: Path) -> dict[str, Any]:
+    """The workflow at ``path`` as plain dicts and lists."""
+    data: dict[str, Any] = YAML(typ="safe").load(path.read_text(encoding="utf-8"))
+    return data
+
+
+def step_name(step: Mapping[str, Any]) -> str:
+    """A step's ``name``, else its ``uses``, else its command."""
+    return str(step.get("name") or step.get("uses") or step.get("run"))
+
+
+def condition(raw: Any) -> str:
+    """An ``if:`` value without its ``${{ }}`` wrapper."""
+    text = str(raw or "").strip()
+    match = _EXPRESSION.fullmatch(text)
+    return match[1] if match else text
+
+
+def _resolve(value: Any, expressions: Mapping[str, str]) -> str:
+    def lookup(match: re.Match[str]) -> str:
+        if match[1] not in expressions:
+            raise AssertionError(f"the test does not know the expression ${{{{ {match[1]} }}}}")
+        return expressions[match[1]]
+
+    return _EXPRESSION.sub(lookup, str(value))
+
+
+def _env(layers: list[Mapping[str, Any] | None], expressions: Mapping[str, str]) -> dict[str, str]:
+    merged = {k: v for layer in layers for k, v in (layer or {}).items()}
+    return {k: _resolve(v, expressions) for k, v in merged.items()}
+
+
+def _read_outputs(path: Path) -> dict[str, str]:
+    lines = path.read_text(encoding="utf-8").splitlines() if path.exists() else []
+    return dict(line.split("=", 1) for line in lines if "=" in line)
+
+
+def run_job(
+    workflow: Mapping[str, Any],
+    job: str,
+    *,
+    cwd: Path,
+    base_env: Mapping[str, str],
+    expressions: Mapping[str, str],
+    skip: Callable[[Mapping[str, Any]], bool],
+) -> list[StepRun]:
+    """Run ``job``'s ``run:`` steps in ``cwd`` (``skip`` leaves out e.g. the install step);
+    the job's own ``if:`` is the caller's choice."""
+    spec = workflow["jobs"][job]
+    state, runs = JobState(), []
+    for index, step in enumerate(spec["steps"]):
+        test = condition(step.get("if"))
+        if test not in CONDITIONS:
+            raise AssertionError(f"the test does not know the condition {test!r}")
+        if not CONDITIONS[test](state) or "uses" in step or skip(step):
+            runs.append(StepRun(step_name(step), CONDITIONS[test](state)))
+            continue
+        env = {
+            **base_env,
+            **_env([workflow.get("env"), spec.get("env"), step.get("env")], expressions),
+        }
+        runs.append(_run_step(step, index, cwd, env, state))
+    return runs
+
+
+def _run_step(
+    step: Mapping[str, Any], index: int, cwd: Path, env: dict[str, str], state: JobState
+) -> StepRun:
+    outputs = cwd.parent / f"github-output-{index}"
+    script = cwd.parent / f"step-{index}.sh"
+    script.write_text(str(step["run"]), encoding="utf-8")
+    command = ["bash", "--noprofile", "--norc", "-eo", "pipefail", str(script)]
+    done = subprocess.run(
+        command,
+        cwd=cwd,
+        env={**env, "GITHUB_OUTPUT": str(outputs)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    if "id" in step:
+        state.outputs[step["id"]] = _read_outputs(outputs)
+    state.failed = state.failed or done.returncode != 0
+    return StepRun(step_name(step), True, done.returncode, done.stdout + done.stderr)
