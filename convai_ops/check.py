@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Literal
 
 from convai_ops.apply import ApplyContext, ApplyOptions, Reporter, Staged, stage_agent
 from convai_ops.errors import EXIT_ERROR, EXIT_OK, EXIT_TESTS_FAILED, ConvaiOpsError, UsageError
-from convai_ops.git import changed_agents, commit_info
+from convai_ops.git import changed_agents, commit_info, current_branch
 from convai_ops.state import map_bounded
 from convai_ops.testing import PollPolicy, TestReport
 
@@ -122,7 +122,7 @@ def check_branch(explicit: str | None, environ: Mapping[str, str], root: Path) -
     head = environ.get("GITHUB_HEAD_REF")
     if head:
         return BranchName(sanitise_branch_name(head), f"GITHUB_HEAD_REF {head!r}")
-    local = _git_branch(root)
+    local = current_branch(root)
     if local:
         return BranchName(sanitise_branch_name(local), f"git branch {local!r}")
     raise UsageError(
@@ -135,16 +135,6 @@ def _validated(name: str) -> str:
     if not name.strip() or len(name) > _MAX_BRANCH_NAME:
         raise UsageError(f"--branch-name must be 1 to {_MAX_BRANCH_NAME} characters")
     return name
-
-
-def _git_branch(root: Path) -> str | None:
-    import git
-
-    try:
-        repo = git.Repo(root, search_parent_directories=True)
-        return None if repo.head.is_detached else str(repo.active_branch.name)
-    except (git.GitError, ValueError, TypeError):
-        return None
 
 
 def select_changed(project: Project, since: str) -> Project:

@@ -7,6 +7,7 @@ The tree::
     ├── SpecError                       exit 1   bad YAML / schema in the repository (file:line:col)
     ├── StalePlanError                  exit 1   a saved plan no longer matches the live agent
     ├── MainMovedError                  exit 1   main moved between branch creation and merge
+    ├── OutOfSyncError                  exit 1   promote: the source environment differs from git
     ├── VerifyError                     exit 1   after a merge, main does not hold what was planned
     ├── TestRunError                    exit 1   tests could not be run to a verdict
     ├── TestsFailedError                exit 3   tests ran and at least one failed: nothing merged
@@ -40,6 +41,7 @@ __all__ = [
     "ConvaiOpsError",
     "MainMovedError",
     "NotFoundError",
+    "OutOfSyncError",
     "RateLimitError",
     "RequestValidationError",
     "ServerError",
@@ -124,6 +126,11 @@ class StalePlanError(ConvaiOpsError):
 
 class MainMovedError(ConvaiOpsError):
     """Raised when main moved after the branch was made; the branch is kept, nothing merged."""
+
+
+class OutOfSyncError(ConvaiOpsError):
+    """Raised by ``promote`` when the source environment's live agents differ from the
+    repository: apply to the source environment first."""
 
 
 class VerifyError(ConvaiOpsError):

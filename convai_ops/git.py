@@ -12,7 +12,7 @@ from pathlib import Path, PurePosixPath
 
 from convai_ops.errors import UsageError
 
-__all__ = ["CommitInfo", "changed_agents", "commit_info", "is_dirty"]
+__all__ = ["CommitInfo", "changed_agents", "commit_info", "current_branch", "is_dirty"]
 
 PROJECT_FILE = "convai-ops.yaml"
 
@@ -54,6 +54,18 @@ def commit_info(root: Path) -> CommitInfo | None:
     return CommitInfo(
         head.hexsha, head.summary if isinstance(head.summary, str) else "", repo.is_dirty()
     )
+
+
+def current_branch(root: Path) -> str | None:
+    """The checked-out branch of the repository holding ``root``; ``None`` when HEAD is
+    detached (as in most CI checkouts) or outside git."""
+    import git
+
+    try:
+        repo = _repo(root)
+        return None if repo.head.is_detached else str(repo.active_branch.name)
+    except (UsageError, git.GitError, ValueError, TypeError):
+        return None
 
 
 def is_dirty(root: Path) -> bool:

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from convai_ops.apply import ApplyOptions, ApplyResult, Reporter, apply_plan
-from convai_ops.errors import EXIT_OK, EXIT_TESTS_FAILED, ConvaiOpsError, UsageError
+from convai_ops.errors import EXIT_OK, EXIT_TESTS_FAILED, OutOfSyncError, UsageError
 from convai_ops.plan import build_plan
 from convai_ops.state import map_bounded
 from convai_ops.testing import PollPolicy, TestReport, run_agent_tests, sync_tests
@@ -35,16 +35,11 @@ if TYPE_CHECKING:
 __all__ = [
     "Environment",
     "GateResult",
-    "OutOfSyncError",
     "PromoteResult",
     "Promotion",
     "prepare_promotion",
     "run_promotion",
 ]
-
-
-class OutOfSyncError(ConvaiOpsError):
-    """Raised when the source environment's live agents differ from the repository (exit 1)."""
 
 
 @dataclass(frozen=True)
