@@ -29,7 +29,9 @@ __all__ = [
     "retry_hint_seconds",
 ]
 
-RETRYABLE_STATUSES = frozenset({408, 409, 429})
+# Not 409 (the official SDK retries it): on /v1/convai a 409 reports a state conflict (a merge
+# conflict, a branch name taken, a document in use) that waiting does not resolve.
+RETRYABLE_STATUSES = frozenset({408, 429})
 RETRYABLE_TRANSPORT_ERRORS: tuple[type[httpx.TransportError], ...] = (
     httpx.TimeoutException,
     httpx.NetworkError,
@@ -42,7 +44,7 @@ _MAX_EXPONENT = 64
 
 
 def is_retryable_response(response: httpx.Response) -> bool:
-    """Return whether ``response`` has a status worth another attempt (408, 409, 429, 5xx)."""
+    """Return whether ``response`` has a status worth another attempt (408, 429, 5xx)."""
     return response.status_code in RETRYABLE_STATUSES or response.status_code >= 500
 
 

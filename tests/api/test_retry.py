@@ -86,7 +86,7 @@ def test_5xx_then_success_returns_the_answer(make_client: MakeClient) -> None:
     assert stats.by_route == {"GET /v1/convai/agents/{agent_id}": 3}
 
 
-@pytest.mark.parametrize("status", [408, 409, 429, 500, 503])
+@pytest.mark.parametrize("status", [408, 429, 500, 503])
 def test_retryable_statuses_are_retried(make_client: MakeClient, status: int) -> None:
     api = FakeApi(Reply(status), OK)
     make_client(api).get_agent("a1")
@@ -116,13 +116,14 @@ def test_exhausted_429_raises_rate_limit_error(make_client: MakeClient) -> None:
     assert client.stats.rate_limited == 3
 
 
-def test_exhausted_409_raises_conflict_error(make_client: MakeClient) -> None:
-    api = FakeApi(Reply(409, json={"detail": "merge conflict"}))
+def test_409_conflict_is_not_retried(make_client: MakeClient, sleeps: list[float]) -> None:
+    api = FakeApi(Reply(409, json={"detail": "merge conflict"}), OK)
 
     with pytest.raises(ConflictError, match="merge conflict"):
-        make_client(api, max_retries=1).merge_branch("a1", "b2", "b1")
+        make_client(api, max_retries=3).merge_branch("a1", "b2", "b1")
 
-    assert len(api.requests) == 2
+    assert len(api.requests) == 1
+    assert sleeps == []
 
 
 def test_max_retries_zero_tries_once(make_client: MakeClient, sleeps: list[float]) -> None:
