@@ -71,7 +71,7 @@ class _DebugHandler(logging.StreamHandler):  # type: ignore[type-arg]
     """Writes redacted records to the *current* ``sys.stderr`` (which tests swap)."""
 
     def emit(self, record: logging.LogRecord) -> None:
-        self.setStream(sys.stderr)
+        self.stream = sys.stderr  # not setStream: it flushes the previous (maybe closed) one
         record.msg = redact(record.getMessage())
         record.args = ()
         super().emit(record)

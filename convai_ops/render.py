@@ -19,13 +19,18 @@ from convai_ops.testing import AgentTestRun, TestVerdict
 
 __all__ = [
     "MARKDOWN_LIMIT",
+    "coloured",
+    "is_long_text",
+    "plain",
     "render_apply_result",
     "render_plan",
     "render_plan_json",
     "render_plan_markdown",
     "render_plan_text",
     "render_test_runs",
+    "show_value",
     "summary_line",
+    "text_diff",
 ]
 
 MARKDOWN_LIMIT = 60_000
@@ -36,11 +41,13 @@ _COLOUR = {"+": "green", "~": "yellow", "-": "red", "=": None, "@": "cyan"}
 Styler = Callable[[str, str], str]
 
 
-def _plain(text: str, marker: str) -> str:
+def plain(text: str, marker: str) -> str:
+    """``text`` unstyled (the ``Styler`` for files and pipes)."""
     return text
 
 
-def _coloured(text: str, marker: str) -> str:
+def coloured(text: str, marker: str) -> str:
+    """``text`` in the colour of its ``marker`` (+ green, ~ yellow, - red, @ cyan)."""
     colour = _COLOUR.get(marker)
     return click.style(text, fg=colour) if colour else text
 
@@ -57,7 +64,7 @@ def summary_line(plan: Plan) -> str:
 
 def render_plan_text(plan: Plan, *, colour: bool = False) -> str:
     """The plan as terminal text; ``colour`` adds ANSI colours to the markers."""
-    style = _coloured if colour else _plain
+    style = coloured if colour else plain
     lines = [line for agent in plan.agents for line in _agent_lines(agent, style)]
     if not plan.has_changes:
         lines.append("No changes. The live agents match the repository.")
@@ -84,24 +91,28 @@ def _agent_lines(agent: AgentPlan, style: Styler) -> Iterator[str]:
 
 def _change_lines(change: FieldChange, style: Styler) -> Iterator[str]:
     mark = _MARK[change.kind]
-    if _is_text(change.before) or _is_text(change.after):
+    if is_long_text(change.before) or is_long_text(change.after):
         yield style(f"    {mark} {change.dotted}:", mark)
-        for line in _text_diff(change.before, change.after):
+        for line in text_diff(change.before, change.after):
             yield style(f"        {line}", line[:1])
         return
     if change.kind == "add":
-        yield style(f"    + {change.dotted}: {_show(change.after)}", "+")
+        yield style(f"    + {change.dotted}: {show_value(change.after)}", "+")
     elif change.kind == "remove":
-        yield style(f"    - {change.dotted}: {_show(change.before)}", "-")
+        yield style(f"    - {change.dotted}: {show_value(change.before)}", "-")
     else:
-        yield style(f"    ~ {change.dotted}: {_show(change.before)} -> {_show(change.after)}", "~")
+        yield style(
+            f"    ~ {change.dotted}: {show_value(change.before)} -> {show_value(change.after)}", "~"
+        )
 
 
-def _is_text(value: Any) -> bool:
+def is_long_text(value: Any) -> bool:
+    """True for strings shown as a line diff: multi-line, or longer than 72 characters."""
     return isinstance(value, str) and ("\n" in value or len(value) > _LONG)
 
 
-def _text_diff(before: Any, after: Any) -> Iterator[str]:
+def text_diff(before: Any, after: Any) -> Iterator[str]:
+    """Unified diff lines (one line of context) from ``before`` to ``after``."""
     old = before.splitlines() if isinstance(before, str) else []
     new = after.splitlines() if isinstance(after, str) else []
     diff = difflib.unified_diff(old, new, lineterm="", n=1)
@@ -111,7 +122,8 @@ def _text_diff(before: Any, after: Any) -> Iterator[str]:
         yield line if line.startswith("@@") else f"{line[:1]} {line[1:]}"
 
 
-def _show(value: Any) -> str:
+def show_value(value: Any) -> str:
+    """A value as compact JSON (strings quoted, keys sorted)."""
     return json.dumps(value, ensure_ascii=False, sort_keys=True)
 
 
@@ -141,7 +153,7 @@ def _agent_markdown(agent: AgentPlan) -> str:
     mark = _MARK[agent.action]
     if agent.action == "no-op":
         return f"- `= {agent.slug}`: no changes\n"
-    body = "\n".join(line for change in agent.changes for line in _change_lines(change, _plain))
+    body = "\n".join(line for change in agent.changes for line in _change_lines(change, plain))
     summary = f"<code>{mark} {agent.slug}</code> {agent.action}: {len(agent.changes)} change(s)"
     return f"<details><summary>{summary}</summary>\n\n```diff\n{body}\n```\n</details>\n\n"
 
