@@ -73,12 +73,13 @@ class Settings:
         test_timeout: float | None = None,
         debug: bool = False,
     ) -> Settings:
-        """Resolve flags (arguments here), then ``environ``, then ``config``.
+        """Resolve flags (arguments here), then ``environ`` (default: ``os.environ`` over the
+        project's ``.env`` file), then ``config``.
 
         Raises ``UsageError`` for an environment not in ``convai-ops.yaml`` or an ``http://``
         base URL that is not loopback (unless ``allow_insecure_http``).
         """
-        env = os.environ if environ is None else environ
+        env = _environment(root) if environ is None else environ
         name = _environment_name(config, environment or env.get(ENV_ENVIRONMENT))
         declared = config.environments.get(name)
         url = base_url or env.get(ENV_BASE_URL) or (declared and declared.base_url)
@@ -101,6 +102,17 @@ class Settings:
                 "for a local try without a key run `convai-ops demo`"
             )
         return self.api_key
+
+
+def _environment(root: Path) -> Mapping[str, str]:
+    """``os.environ`` over the variables of ``root/.env`` (the shell wins; never committed)."""
+    dotenv = root / ".env"
+    if not dotenv.is_file():
+        return os.environ
+    from dotenv import dotenv_values
+
+    values = {k: v for k, v in dotenv_values(dotenv).items() if v is not None}
+    return {**values, **os.environ}
 
 
 def _environment_name(config: ProjectConfig, requested: str | None) -> str:
