@@ -9,8 +9,10 @@ from fastapi.responses import JSONResponse
 from convai_ops.emulator import (
     routes_agents,
     routes_branches,
+    routes_conversations,
     routes_invocations,
     routes_kb,
+    routes_simulate,
     routes_tests,
     routes_tools,
 )
@@ -28,6 +30,8 @@ ROUTERS = (
     routes_invocations.router,
     routes_kb.router,
     routes_tools.router,
+    routes_conversations.router,
+    routes_simulate.router,
 )
 
 

@@ -26,7 +26,9 @@ class EmulatorConfig:
         seed: seeds the id generator, the injected failures and the nondeterministic replies.
         nondeterminism: probability (0..1) that a test run of an agent whose LLM
             ``temperature`` is above 0 answers with its second-best reply (see ``llm.py``).
-        conversations_file: reserved for recorded conversations; accepted and ignored.
+        conversations_file: JSON file of recorded conversations served by
+            ``GET /v1/convai/conversations`` instead of the bundled fixture (format in
+            :mod:`convai_ops.emulator.conversations`). ``None``: the bundled conversations.
     """
 
     latency_ms: float = 0.0

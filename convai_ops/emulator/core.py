@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from convai_ops.emulator.config import EmulatorConfig
+from convai_ops.emulator.conversations import ConversationRecord, load_conversations
 from convai_ops.emulator.store import Store, load_store, save_store
 
 __all__ = ["ACCESS_INFO", "Emulator", "RequestLogEntry"]
@@ -41,9 +42,12 @@ class RequestLogEntry:
 
 
 class Emulator:
-    """State of one emulated API: ``config``, ``store``, ``request_log`` and ``lock``.
+    """State of one emulated API: ``config``, ``store``, ``request_log``, ``lock`` and the
+    recorded ``conversations`` (each with its start in Unix seconds, newest first).
 
-    Every read or write of ``store`` happens while holding ``lock`` (re-entrant).
+    Every read or write of ``store`` happens while holding ``lock`` (re-entrant). The
+    conversations are read once, from ``config.conversations_file`` or the bundled fixture, and
+    survive :meth:`reset` (raises ``ValueError`` for a malformed file).
     """
 
     def __init__(self, config: EmulatorConfig | None = None) -> None:
@@ -51,6 +55,9 @@ class Emulator:
         self.store: Store = load_store(self.config.state_file)
         self.request_log: list[RequestLogEntry] = []
         self.lock = threading.RLock()
+        self.conversations: tuple[tuple[ConversationRecord, int], ...] = load_conversations(
+            self.config.conversations_file
+        )
 
     def new_id(self, prefix: str = "") -> str:
         """Return a fresh id with ``prefix`` (e.g. ``"agent_"``); see :meth:`Store.new_id`."""

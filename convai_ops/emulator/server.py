@@ -55,7 +55,8 @@ def serve(config: EmulatorConfig | None = None, host: str = "127.0.0.1", port: i
     - ``seed`` (0): seeds ids, injected failures and nondeterministic replies.
     - ``nondeterminism`` (0): chance a run of an agent with temperature > 0 gives its
       second-best reply.
-    - ``conversations_file`` (None): reserved; ignored.
+    - ``conversations_file`` (None): recorded conversations to serve instead of the bundled
+      ones.
     """
     sock = _listening_socket(host, port)
     try:
