@@ -245,7 +245,10 @@ def validate(ctx: click.Context) -> int:
     """Check every YAML file of the repository; no network, no API key needed."""
     from convai_ops.spec import load_project
 
+    from convai_ops.tool_tests import check_tool_tests
+
     project = load_project(ctx.obj["root"])
+    check_tool_tests(project)
     tests = sum(len(a.tests) for a in project.agents)
     click.echo(f"OK: {len(project.agents)} agent(s), {tests} test(s) valid.")
     return EXIT_OK

@@ -60,8 +60,11 @@ def load(ctx: click.Context, **flags: Any) -> tuple[Any, Any]:
     from convai_ops.settings import Settings
     from convai_ops.spec import load_project
 
+    from convai_ops.tool_tests import check_tool_tests
+
     root: Path = ctx.obj["root"]
     project = load_project(root)
+    check_tool_tests(project)
     settings = Settings.resolve(root, project.config, debug=ctx.obj["debug"], **flags)
     return project, settings
 

@@ -7,6 +7,7 @@ llm) without the need for ``name`` (default: the file name), plus ``repeat`` and
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -76,17 +77,33 @@ def _check_conditions(doc: Document, test_type: str) -> None:
     """A test must say what passing means, and not with a placeholder."""
     condition = doc.data.get("success_condition") or ""
     conditions = doc.data.get("success_conditions") or []
-    if PLACEHOLDER in condition:
-        raise doc.error(("success_condition",), _placeholder("success_condition"))
-    for index, text in enumerate(conditions):
-        if PLACEHOLDER in text:
-            raise doc.error(("success_conditions", index), _placeholder("success_conditions"))
+    for path in _placeholders(doc.data):
+        raise doc.error(
+            path, _placeholder(next(str(p) for p in reversed(path) if isinstance(p, str)))
+        )
     if test_type == "llm" and not condition.strip():
         message = "missing success_condition: say what a passing reply does"
         raise doc.error(("success_condition",), message)
     if test_type == "simulation" and not condition.strip() and not conditions:
         message = "missing success_conditions: say what a passing conversation does"
         raise doc.error(("success_conditions",), message)
+
+
+_RECORDED = ("chat_history", "from_conversation_metadata")  # what a call said, kept verbatim
+
+
+def _placeholders(value: Any, path: tuple[str | int, ...] = ()) -> Iterator[tuple[str | int, ...]]:
+    """Paths of strings still holding ``TODO:`` (a test written by ``tests new`` leaves them
+    in conditions, descriptions and expected values); recorded transcripts are skipped."""
+    if isinstance(value, str) and PLACEHOLDER in value:
+        yield path
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            if not (not path and key in _RECORDED):
+                yield from _placeholders(item, (*path, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _placeholders(item, (*path, index))
 
 
 def _placeholder(field: str) -> str:

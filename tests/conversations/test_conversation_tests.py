@@ -241,12 +241,11 @@ def test_tool_tests_are_checked_against_the_agent(
     folder = write_project(tmp_path, agent_yaml)
     (folder / "tests").mkdir()
     (folder / "tests" / "test.yaml").write_text(TOOL_TEST.replace("{parameters}", parameters))
-    project = load_project(tmp_path)
     if message is None:
-        check_tool_tests(project)
-    else:
+        check_tool_tests(load_project(tmp_path))
+    else:  # placeholders are refused by the loader itself, the rest by check_tool_tests
         with pytest.raises(SpecError, match=message):
-            check_tool_tests(project)
+            check_tool_tests(load_project(tmp_path))
 
 
 def test_verify_absence_takes_no_parameter_checks(tmp_path: Path) -> None:
