@@ -5,15 +5,15 @@ this suite inside GitHub Actions changes nothing."""
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, NamedTuple
 
 import git
 import pytest
 
-from convai_ops.cli import main
 from convai_ops.emulator import EmulatorConfig, EmulatorServer, run_in_thread
+from tests.helpers import Runner, cli_runner, make_runner
 
 KEY = "test-key-ci-0123456789"
 STAGING_KEY = "staging-key-0123456789"
@@ -61,8 +61,6 @@ PROJECT_FILES = {
         'success_condition: The agent quotes "199 dollars".\n'
     ),
 }
-
-Runner = Callable[..., tuple[int, str, str]]
 
 
 @pytest.fixture(autouse=True)
@@ -114,22 +112,7 @@ def cli(
     capsys: pytest.CaptureFixture[str],
 ) -> Runner:
     """Run ``convai-ops -C <project> ARGS`` in-process against ``server``: (code, out, err)."""
-    monkeypatch.setenv("ELEVENLABS_BASE_URL", server.url)
-    monkeypatch.setenv("ELEVENLABS_API_KEY", KEY)
-    monkeypatch.setenv("CONVAI_OPS_POLL_INTERVAL", "0.05")
-    return make_runner(project, capsys)
-
-
-def make_runner(project: Path, capsys: pytest.CaptureFixture[str]) -> Runner:
-    """A runner of the CLI in-process on ``project``, returning (exit code, stdout, stderr)."""
-
-    def run(*args: str) -> tuple[int, str, str]:
-        with pytest.raises(SystemExit) as exit_info:
-            main(["-C", str(project), *args])
-        out, err = capsys.readouterr()
-        return int(exit_info.value.code or 0), out, err
-
-    return run
+    return cli_runner(project, server.url, KEY, monkeypatch, capsys)
 
 
 def requests_to(server: EmulatorServer, method: str, fragment: str) -> list[Any]:

@@ -4,9 +4,6 @@ httpx client for it, a copy of agents/, and ``cli(*args)`` running ``convai-ops`
 
 from __future__ import annotations
 
-import logging
-import shutil
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,9 +11,9 @@ from typing import Any
 import httpx
 import pytest
 
-from convai_ops.cli import main
 from convai_ops.emulator import EmulatorConfig, EmulatorServer, run_in_thread
 from convai_ops.emulator.contract import log_violations
+from tests.helpers import Runner, cli_runner, copy_example
 
 REPO = Path(__file__).resolve().parents[2]
 KEY = "conversations-test-key-0123"
@@ -51,9 +48,7 @@ def http(server: EmulatorServer) -> Iterator[httpx.Client]:
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
-    shutil.copy2(REPO / "convai-ops.yaml", tmp_path / "convai-ops.yaml")
-    shutil.copytree(REPO / "agents", tmp_path / "agents")
-    return tmp_path
+    return copy_example(tmp_path)
 
 
 @pytest.fixture
@@ -62,28 +57,9 @@ def cli(
     project: Path,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
-) -> Iterator[Any]:
-    """``cli(*args) -> (exit code, stdout, stderr)``. ``--debug`` attaches a handler writing to
-    the captured stderr; afterwards it is pointed back at the real stderr and the
-    ``convai_ops`` logger's handlers and level are restored."""
-    logger = logging.getLogger("convai_ops")
-    handlers, level = list(logger.handlers), logger.level
-    monkeypatch.setenv("ELEVENLABS_BASE_URL", server.url)
-    monkeypatch.setenv("ELEVENLABS_API_KEY", KEY)
-    monkeypatch.setenv("CONVAI_OPS_POLL_INTERVAL", "0.05")
-
-    def run(*args: str) -> tuple[int, str, str]:
-        with pytest.raises(SystemExit) as exit_info:
-            main(["-C", str(project), *args])
-        out, err = capsys.readouterr()
-        return int(exit_info.value.code or 0), out, err
-
-    yield run
-    for handler in logger.handlers:
-        if isinstance(handler, logging.StreamHandler):
-            handler.stream = sys.__stderr__  # not the captured stream pytest closes next
-    logger.handlers[:] = handlers
-    logger.setLevel(level)
+) -> Runner:
+    """``cli(*args) -> (exit code, stdout, stderr)`` against the emulator."""
+    return cli_runner(project, server.url, KEY, monkeypatch, capsys)
 
 
 def create_agent(http: httpx.Client, slug: str, prompt: str, **config: Any) -> str:

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -11,8 +10,8 @@ from typing import Any
 import httpx
 import pytest
 
-from convai_ops.cli import main
 from convai_ops.emulator import EmulatorConfig, run_in_thread
+from tests.helpers import Runner, cli_runner, copy_example
 
 REPO = Path(__file__).resolve().parents[2]
 KEY = "test-key-0123456789"
@@ -26,26 +25,14 @@ def server() -> Iterator[Any]:
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
-    shutil.copy2(REPO / "convai-ops.yaml", tmp_path / "convai-ops.yaml")
-    shutil.copytree(REPO / "agents", tmp_path / "agents")
-    return tmp_path
+    return copy_example(tmp_path)
 
 
 @pytest.fixture
 def cli(
     server: Any, project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> Any:
-    monkeypatch.setenv("ELEVENLABS_BASE_URL", server.url)
-    monkeypatch.setenv("ELEVENLABS_API_KEY", KEY)
-    monkeypatch.setenv("CONVAI_OPS_POLL_INTERVAL", "0.05")
-
-    def run(*args: str) -> tuple[int, str, str]:
-        with pytest.raises(SystemExit) as exit_info:
-            main(["-C", str(project), *args])
-        out, err = capsys.readouterr()
-        return int(exit_info.value.code or 0), out, err
-
-    return run
+) -> Runner:
+    return cli_runner(project, server.url, KEY, monkeypatch, capsys)
 
 
 def main_config(server: Any, agent_id: str) -> dict[str, Any]:

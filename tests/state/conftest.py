@@ -15,8 +15,8 @@ from typing import Any
 import httpx
 import pytest
 
-from convai_ops.cli import main
 from convai_ops.emulator import EmulatorConfig, EmulatorServer, run_in_thread
+from tests.helpers import cli_runner
 
 from .helpers import KEY, Cli
 
@@ -50,17 +50,7 @@ def cli(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> Cli:
-    monkeypatch.setenv("ELEVENLABS_BASE_URL", server.url)
-    monkeypatch.setenv("ELEVENLABS_API_KEY", KEY)
-    monkeypatch.setenv("CONVAI_OPS_POLL_INTERVAL", "0.05")
-
-    def run(*args: str) -> tuple[int, str, str]:
-        with pytest.raises(SystemExit) as exit_info:
-            main(["-C", str(project), *args])
-        out, err = capsys.readouterr()
-        return int(exit_info.value.code or 0), out, err
-
-    return run
+    return cli_runner(project, server.url, KEY, monkeypatch, capsys)
 
 
 @pytest.fixture
