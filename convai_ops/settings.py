@@ -158,12 +158,16 @@ def check_base_url(url: str, *, allow_insecure_http: bool = False) -> str:
     ``http://`` is accepted only for loopback hosts (127.0.0.0/8, ::1, localhost) unless
     ``allow_insecure_http``: the API key would otherwise cross the network in clear text.
     """
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+    except ValueError:
+        raise UsageError(f"base URL {url!r} is not a valid URL") from None
+    if parts.scheme not in ("http", "https") or not host:
         raise UsageError(f"base URL {url!r} is not an http(s) URL")
-    if parts.scheme == "http" and not (allow_insecure_http or _is_loopback(parts.hostname)):
+    if parts.scheme == "http" and not (allow_insecure_http or _is_loopback(host)):
         raise UsageError(
-            f"refusing plain http to {parts.hostname}: the API key would travel unencrypted "
+            f"refusing plain http to {host}: the API key would travel unencrypted "
             "(use https, or pass --allow-insecure-http)"
         )
     return url.rstrip("/")

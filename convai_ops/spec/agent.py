@@ -7,6 +7,7 @@ import hashlib
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from convai_ops.errors import SpecError
 from convai_ops.spec.models import AgentSpec, KnowledgeSpec, ProjectConfig
 from convai_ops.spec.schema import READ_ONLY_SETTINGS, AgentFile, KnowledgeEntry, OverrideFile
 from convai_ops.spec.testfile import load_tests
@@ -179,8 +180,18 @@ def _knowledge(
         specs.append(spec)
     for path in files:
         if str(path) not in seen:
+            _check_not_leading_out(path, directory)
             specs.append(_file_spec(doc, path, directory, KnowledgeEntry()))
     return tuple(specs)
+
+
+def _check_not_leading_out(path: Path, directory: Path) -> None:
+    """A symlink under ``knowledge/`` leading outside the agent folder would upload a file
+    from elsewhere (in CI even ``/proc/self/environ``): refused."""
+    if not path.resolve().is_relative_to(directory.resolve()):
+        where = path.relative_to(directory).as_posix()
+        message = f"{where} is a symlink leading outside the agent folder"
+        raise SpecError(directory / "agent.yaml", message, field="knowledge_base")
 
 
 def _entry(doc: Document, entry: KnowledgeEntry, directory: Path, loc: Loc) -> KnowledgeSpec:

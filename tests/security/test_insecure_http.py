@@ -81,12 +81,6 @@ def test_an_accepted_http_url_connects_to_loopback(parts: list[str]) -> None:
     assert host in ("127.0.0.1", "localhost", "::1") or host.startswith("127."), (url, host)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=ValueError,
-    reason="settings.check_base_url lets urlsplit's ValueError out (the CLI then prints an "
-    "'internal error') instead of a UsageError",
-)
 @pytest.mark.parametrize("url", ["http://[", "http://]:1", "http://[::1"])
 def test_a_malformed_url_is_a_usage_error(url: str) -> None:
     with pytest.raises(UsageError):

@@ -81,11 +81,6 @@ def test_a_file_inside_the_folder_is_accepted(project: Path) -> None:
     assert [k.name for k in agent.knowledge] == ["refunds.md"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="spec/agent.py _knowledge_files() takes every file under knowledge/, symlinks "
-    "leading outside the agent folder included; they would be uploaded",
-)
 def test_symlink_in_the_knowledge_folder_leading_outside_is_refused(project: Path) -> None:
     # link.md (made by the fixture) points at a file outside the project; nothing names it.
     _refused(project, "knowledge_base")
