@@ -244,7 +244,6 @@ def _confirm(auto_approve: bool) -> None:
 def validate(ctx: click.Context) -> int:
     """Check every YAML file of the repository; no network, no API key needed."""
     from convai_ops.spec import load_project
-
     from convai_ops.tool_tests import check_tool_tests
 
     project = load_project(ctx.obj["root"])

@@ -59,7 +59,6 @@ def load(ctx: click.Context, **flags: Any) -> tuple[Any, Any]:
     """Load the project at ``-C`` and resolve ``Settings`` from the API options."""
     from convai_ops.settings import Settings
     from convai_ops.spec import load_project
-
     from convai_ops.tool_tests import check_tool_tests
 
     root: Path = ctx.obj["root"]
