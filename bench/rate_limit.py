@@ -3,7 +3,7 @@
 Over the limit the emulator answers 429 with ``Retry-After``/``retry-after-ms``. The client
 waits what the answer asks, halves its concurrency on a 429 and raises it again on successes
 (AIMD). Shown over a few runs: how many plans completed, the requests that finally failed, the
-429s answered and retried, the most attempts one call needed (the client gives up after 6),
+429s answered and retried, the most attempts one call needed (hinted 429s: up to 50 attempts),
 the concurrency limit over the run, and the wall time beside the bound ``requests / rate``
 (less the burst of 20 the token bucket starts with).
 
@@ -160,7 +160,7 @@ def run(workspace: Workspace) -> list[Figure]:
         ),
         Figure(
             SECTION,
-            "most attempts of one call (client gives up after 6)",
+            "most attempts of one call (hinted 429s: up to 50)",
             max(r.most_attempts for r in runs),
         ),
         Figure(

@@ -194,3 +194,23 @@ def test_retried_upload_resends_the_same_multipart_body(make_client: MakeClient)
     assert b"payload" in first.content
     assert first.content == second.content
     assert first.headers["content-type"] == second.headers["content-type"]
+
+
+def test_hinted_429s_get_their_own_budget_beyond_max_retries(make_client: MakeClient) -> None:
+    limited = Reply(429, headers={"Retry-After": "1"})
+    api = FakeApi(*([limited] * 7), OK)
+
+    make_client(api, max_retries=2).get_agent("a1")
+
+    assert len(api.requests) == 8  # seven refusals with a hint, then the answer
+
+
+def test_hinted_429s_stop_at_the_attempt_cap(make_client: MakeClient) -> None:
+    from convai_ops.api.base import RATE_LIMIT_ATTEMPTS
+
+    api = FakeApi(Reply(429, headers={"Retry-After": "1"}))
+
+    with pytest.raises(RateLimitError):
+        make_client(api, max_retries=2).get_agent("a1")
+
+    assert len(api.requests) == RATE_LIMIT_ATTEMPTS
