@@ -15,6 +15,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from convai_ops.dicts import deep_merge
+
 __all__ = ["MISSING", "Conflict", "Path", "deep_merge", "flatten", "three_way", "unflatten"]
 
 Path = tuple[str, ...]
@@ -29,17 +31,6 @@ class Conflict:
     base: Any
     source: Any
     target: Any
-
-
-def deep_merge(base: dict[str, Any], change: dict[str, Any]) -> dict[str, Any]:
-    """Return ``base`` with ``change`` laid over it; inputs are not modified."""
-    out = copy.deepcopy(base)
-    for key, value in change.items():
-        if isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = deep_merge(out[key], value)
-        else:
-            out[key] = copy.deepcopy(value)
-    return out
 
 
 def flatten(tree: dict[str, Any], prefix: Path = ()) -> dict[Path, Any]:

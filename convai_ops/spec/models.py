@@ -8,7 +8,6 @@ fresh copies, so callers may change what they get.
 
 from __future__ import annotations
 
-import copy
 import difflib
 import hashlib
 import json
@@ -17,6 +16,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from convai_ops.dicts import deep_merge
 from convai_ops.errors import UsageError
 
 __all__ = [
@@ -39,17 +39,6 @@ def canonical_json(value: Any) -> bytes:
     """``value`` as UTF-8 JSON with sorted keys and no spaces (stable for hashing)."""
     text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return text.encode("utf-8")
-
-
-def deep_merge(base: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
-    """A new dict: ``patch`` over ``base``; mappings merge key by key, anything else replaces."""
-    merged = copy.deepcopy(base)
-    for key, value in patch.items():
-        if isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = deep_merge(merged[key], value)
-        else:
-            merged[key] = copy.deepcopy(value)
-    return merged
 
 
 class EnvironmentConfig(_Frozen):
