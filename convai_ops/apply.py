@@ -20,8 +20,9 @@ Per agent with changes (agents run in parallel, bounded by ``concurrency``):
 
 from __future__ import annotations
 
+import copy
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -217,9 +218,9 @@ def _stage_and_merge(ctx: ApplyContext, planned: AgentPlan) -> AgentOutcome:
             slug, "tests_failed", staged.agent_id, branch_id, staged.created, report
         )
     spec = ctx.project.agent(slug)
-    _merge(ctx, spec, staged.main, branch_id)
-    _patch_metadata(ctx, spec, staged.agent_id, planned)
-    _verify(ctx, spec, staged.agent_id, staged.tests)
+    merged = _merge(ctx, spec, staged.main, branch_id)
+    merged = _patch_metadata(ctx, spec, merged, planned)
+    _verify(ctx, spec, merged, staged.tests)
     tested = f"{len(report.verdicts)} test(s) passed" if report.verdicts else "UNTESTED: no tests"
     ctx.report(slug, f"merged into main ({tested})")
     return AgentOutcome(slug, "merged", staged.agent_id, branch_id, staged.created, report)
@@ -291,8 +292,8 @@ def _branch_config(
     ctx: ApplyContext, spec: AgentSpec, tests: Sequence[SyncedTest], locators: list[dict[str, Any]]
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     desired = spec.desired(ctx.options.environment)
-    conversation = _deep_copy(desired.get("conversation_config") or {})
-    platform = _deep_copy(desired.get("platform_settings") or {})
+    conversation = copy.deepcopy(desired.get("conversation_config") or {})
+    platform = copy.deepcopy(desired.get("platform_settings") or {})
     if spec.knowledge:
         prompt = conversation.setdefault("agent", {}).setdefault("prompt", {})
         prompt["knowledge_base"] = locators
@@ -300,10 +301,6 @@ def _branch_config(
         testing = platform.setdefault("testing", {})
         testing["attached_tests"] = [{"test_id": t.test_id} for t in tests]
     return conversation, platform
-
-
-def _deep_copy(value: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: _deep_copy(v) if isinstance(v, Mapping) else v for k, v in value.items()}
 
 
 def _run_tests(
@@ -322,7 +319,9 @@ def _run_tests(
     )
 
 
-def _merge(ctx: ApplyContext, spec: AgentSpec, main: RemoteAgent, branch_id: str) -> None:
+def _merge(ctx: ApplyContext, spec: AgentSpec, main: RemoteAgent, branch_id: str) -> RemoteAgent:
+    """Merge ``branch_id`` into main if main is still at the tested version; return main as
+    read back after the merge."""
     current = RemoteAgent(main.agent_id, ctx.client.get_agent(main.agent_id))
     if current.version_id != main.version_id:
         raise MainMovedError(
@@ -338,13 +337,15 @@ def _merge(ctx: ApplyContext, spec: AgentSpec, main: RemoteAgent, branch_id: str
             f"{spec.slug}: main changed the same fields while the tests ran ({exc.detail}); "
             f"not merged, branch {branch_id} kept. Re-run apply"
         ) from None
-    _check_merged_onto(ctx, spec, main)
+    return _check_merged_onto(ctx, spec, main)
 
 
-def _check_merged_onto(ctx: ApplyContext, spec: AgentSpec, main: RemoteAgent) -> None:
+def _check_merged_onto(ctx: ApplyContext, spec: AgentSpec, main: RemoteAgent) -> RemoteAgent:
     """The API has no compare-and-swap on merge: between the version check and the merge
-    another merge can land. Read the merge version's parent to detect it and say so."""
-    merged = ctx.client.get_agent(main.agent_id).get("version_id")
+    another merge can land. Read the merge version's parent to detect it and say so; return
+    main as read back."""
+    after = RemoteAgent(main.agent_id, ctx.client.get_agent(main.agent_id))
+    merged = after.version_id
     parents = ctx.client.get_version(main.agent_id, str(merged)).get("parents") or {}
     parent = parents.get("in_branch_parent_id")
     if parent != main.version_id:
@@ -353,27 +354,34 @@ def _check_merged_onto(ctx: ApplyContext, spec: AgentSpec, main: RemoteAgent) ->
             f"merge, so main {merged} combines both untested together; re-run apply, or run "
             "`convai-ops test` on main"
         )
+    return after
 
 
-def _patch_metadata(ctx: ApplyContext, spec: AgentSpec, agent_id: str, planned: AgentPlan) -> None:
+def _patch_metadata(
+    ctx: ApplyContext, spec: AgentSpec, main: RemoteAgent, planned: AgentPlan
+) -> RemoteAgent:
+    """Name and tags are agent metadata, patched onto main after the merge; returns main as
+    the PATCH answered it (unchanged when there is nothing to patch)."""
     fields = {c.path[0] for c in planned.changes if c.path[0] in ("name", "tags")}
     if not fields or planned.action == "create":
-        return
+        return main
     desired = spec.desired(ctx.options.environment)
     body: dict[str, Any] = {}
     if "name" in fields:
         body["name"] = desired.get("name")
     if "tags" in fields:
         body["tags"] = sorted({*desired.get("tags", ()), managed_tag(spec.slug)})
-    ctx.client.update_agent(agent_id, body)
+    return RemoteAgent(main.agent_id, ctx.client.update_agent(main.agent_id, body))
 
 
-def _verify(ctx: ApplyContext, spec: AgentSpec, agent_id: str, tests: Sequence[SyncedTest]) -> None:
+def _verify(
+    ctx: ApplyContext, spec: AgentSpec, main: RemoteAgent, tests: Sequence[SyncedTest]
+) -> None:
+    """Main (as read back) must re-plan empty, else ``VerifyError`` naming the fields."""
     index = replace(
         ctx.index,
         test_names={**ctx.index.test_names, **{t.test_id: t.remote_name for t in tests}},
     )
-    main = RemoteAgent(agent_id, ctx.client.get_agent(agent_id))
     replan = make_agent_plan(
         spec, main, index, ctx.options.environment, tuple(ctx.project.config.ignore)
     )
