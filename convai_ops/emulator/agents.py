@@ -16,12 +16,13 @@ Semantics the emulator implements (the API document is silent on most of them):
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from convai_ops.emulator.configtree import deep_merge
 from convai_ops.emulator.core import Emulator
 from convai_ops.emulator.problems import bad_request, not_found
-from convai_ops.emulator.schema import prune, schema_defaults
+from convai_ops.emulator.schema import over_defaults, prune, shared_defaults
 from convai_ops.emulator.store import Agent, Branch, Version
 
 __all__ = [
@@ -35,6 +36,7 @@ __all__ = [
     "patched_config",
     "require_versioned",
     "resolved_config",
+    "resolved_value",
     "update_agent",
     "version_at",
 ]
@@ -57,12 +59,33 @@ def resolved_config(stored: dict[str, Any]) -> dict[str, Any]:
     ``workflow`` stays ``{}`` when none was stored (the document requires a non-empty ``nodes``).
     """
     out = {
-        name: deep_merge(schema_defaults(schema), stored.get(name) or {})
+        name: over_defaults(schema, stored.get(name) or {})
         for name, schema in _SECTION_SCHEMAS.items()
     }
     workflow = stored.get("workflow") or {}
     out["workflow"] = deep_merge(_WORKFLOW_BASE, workflow) if workflow else {}
     return out
+
+
+def resolved_value(stored: dict[str, Any], section: str, *keys: str) -> Any:
+    """One value of :func:`resolved_config` (``None`` when absent), without resolving the
+    whole config: ``stored[section][keys...]``, else the server default there."""
+    found = _dig(stored.get(section), keys)
+    if found is not _ABSENT or section not in _SECTION_SCHEMAS:
+        return None if found is _ABSENT else found
+    found = _dig(shared_defaults(_SECTION_SCHEMAS[section]), keys)
+    return None if found is _ABSENT else copy.deepcopy(found)
+
+
+_ABSENT = object()
+
+
+def _dig(doc: Any, keys: tuple[str, ...]) -> Any:
+    for key in keys:
+        if not isinstance(doc, dict) or key not in doc:
+            return _ABSENT
+        doc = doc[key]
+    return doc
 
 
 def find_agent(emu: Emulator, agent_id: str) -> Agent:

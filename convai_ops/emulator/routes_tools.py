@@ -9,11 +9,10 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query
 
 from convai_ops.emulator import references
-from convai_ops.emulator.configtree import deep_merge
 from convai_ops.emulator.core import ACCESS_INFO, Emulator
 from convai_ops.emulator.http import Body, Emu, page
 from convai_ops.emulator.problems import not_found
-from convai_ops.emulator.schema import prune, schema_defaults
+from convai_ops.emulator.schema import over_defaults, prune
 from convai_ops.emulator.store import Tool
 
 __all__ = ["router"]
@@ -36,7 +35,7 @@ def _find(emu: Emulator, tool_id: str) -> Tool:
 
 def _response(tool: Tool) -> dict[str, Any]:
     schema = _OUTPUT_SCHEMAS.get(str(tool.tool_config.get("type")))
-    config = deep_merge(schema_defaults(schema), tool.tool_config) if schema else tool.tool_config
+    config = over_defaults(schema, tool.tool_config) if schema else tool.tool_config
     return {
         "id": tool.id,
         "tool_config": config,

@@ -21,14 +21,18 @@ from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
+from convai_ops.dicts import deep_merge
+
 __all__ = [
     "DOCUMENT_URI",
     "component_ref",
     "document",
     "match_path",
     "operation",
+    "over_defaults",
     "prune",
     "schema_defaults",
+    "shared_defaults",
     "validator",
 ]
 
@@ -111,12 +115,18 @@ def schema_defaults(name: str) -> dict[str, Any]:
     ``required`` list of ``name`` itself is not checked).
     ``anyOf``/``oneOf`` alternatives are not explored. A fresh copy is returned on every call.
     """
-    built = _defaults_of(name)
-    return copy.deepcopy(built)
+    return copy.deepcopy(shared_defaults(name))
+
+
+def over_defaults(name: str, stored: dict[str, Any]) -> dict[str, Any]:
+    """Return ``stored`` deep-merged over :func:`schema_defaults` of ``name`` (a new object
+    sharing nothing with ``stored`` or the cached defaults)."""
+    return deep_merge(shared_defaults(name), stored)
 
 
 @cache
-def _defaults_of(name: str) -> dict[str, Any]:
+def shared_defaults(name: str) -> dict[str, Any]:
+    """:func:`schema_defaults` of ``name`` as one cached object, read-only: never modify it."""
     built = _defaults({"$ref": _REF_PREFIX + name}, depth=0, top=True)
     return built if isinstance(built, dict) else {}
 

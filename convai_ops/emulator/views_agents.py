@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from convai_ops.emulator.agents import resolved_config
+from convai_ops.emulator.agents import resolved_config, resolved_value
 from convai_ops.emulator.branches import MergePlan, ancestors
 from convai_ops.emulator.configtree import MISSING, Conflict
 from convai_ops.emulator.core import ACCESS_INFO, Emulator
@@ -66,23 +66,18 @@ def _agent_body(agent: Agent, version: Version, config: dict[str, Any]) -> dict[
 
 def agent_summary(emu: Emulator, agent: Agent) -> dict[str, Any]:
     """``AgentSummaryResponseModel`` of ``agent`` as its main branch says."""
-    config = main_config(emu, agent)
+    branch = emu.store.branches[agent.main_branch_id]
+    stored = emu.store.versions[branch.tip_version_id].config
     return {
         "agent_id": agent.id,
         "name": agent.name,
-        "voice_id": config["conversation_config"].get("tts", {}).get("voice_id", ""),
+        "voice_id": resolved_value(stored, "conversation_config", "tts", "voice_id") or "",
         "tags": list(agent.tags),
         "created_at_unix_secs": agent.created_at,
         "access_info": dict(ACCESS_INFO),
         "last_call_time_unix_secs": None,
-        "archived": bool(config["platform_settings"].get("archived", False)),
+        "archived": bool(resolved_value(stored, "platform_settings", "archived")),
     }
-
-
-def main_config(emu: Emulator, agent: Agent) -> dict[str, Any]:
-    """Return the resolved config at the tip of the agent's main branch."""
-    branch = emu.store.branches[agent.main_branch_id]
-    return resolved_config(emu.store.versions[branch.tip_version_id].config)
 
 
 def version_metadata(version: Version) -> dict[str, Any]:

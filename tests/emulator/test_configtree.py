@@ -54,3 +54,16 @@ def test_three_way_distinguishes_true_from_one() -> None:
     assert merged == {"x": True}
     assert conflicts == []
     assert three_way({"x": 1}, {}, {"x": 2}, source_wins=False)[1][0].source is MISSING
+
+
+def test_deep_merge_result_shares_nothing_with_its_inputs() -> None:
+    base: dict[str, Any] = {"a": {"keep": [1], "over": {"x": 1}}, "b": 1}
+    patch: dict[str, Any] = {"a": {"over": {"y": [2]}}, "c": {"new": [3]}}
+    merged = deep_merge(base, patch)
+    assert merged == {"a": {"keep": [1], "over": {"x": 1, "y": [2]}}, "b": 1, "c": {"new": [3]}}
+    assert list(merged) == ["a", "b", "c"]
+    merged["a"]["keep"].append(9)
+    merged["a"]["over"]["y"].append(9)
+    merged["c"]["new"].append(9)
+    assert base == {"a": {"keep": [1], "over": {"x": 1}}, "b": 1}
+    assert patch == {"a": {"over": {"y": [2]}}, "c": {"new": [3]}}
