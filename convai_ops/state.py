@@ -3,8 +3,8 @@
 Reading costs one ``GET /v1/convai/agents/{id}`` per agent plus amortised list calls:
 ``GET /v1/convai/agents`` (only when some agent has no explicit id and is found by its managed
 tag), ``GET /v1/convai/agent-testing`` (when some agent has tests) and
-``GET /v1/convai/knowledge-base`` (when some agent declares knowledge). Agent reads run in a
-bounded thread pool.
+``GET /v1/convai/knowledge-base`` (when some agent declares knowledge). The list calls and the
+agent reads overlap (:func:`read_snapshot`); the client's limiter bounds requests in flight.
 
 Identity: an agent is the id in ``agent.yaml`` ``environments.<env>`` when given, else the agent
 carrying the managed tag ``convai-ops:<slug>`` (added when convai-ops creates it).
@@ -12,8 +12,8 @@ carrying the managed tag ``convai-ops:<slug>`` (added when convai-ops creates it
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -28,7 +28,6 @@ __all__ = [
     "Snapshot",
     "document_name",
     "fetch_index",
-    "fetch_remote_agents",
     "managed_tag",
     "map_bounded",
     "project_onto",
@@ -98,48 +97,55 @@ class RemoteIndex:
 
 
 def fetch_index(client: ConvaiClient, agents: Sequence[AgentSpec], env: str) -> RemoteIndex:
-    """Run only the list calls ``agents`` need; see the module docstring for which."""
-    agent_ids: dict[str, str] = {}
-    if any(a.agent_id(env) is None for a in agents):
-        agent_ids = _managed_agents(client.iter_agents(page_size=100))
-    tests: dict[str, str] = {}
-    if any(a.tests for a in agents):
-        tests = {t["name"]: t["id"] for t in client.iter_tests(page_size=100)}
-    documents: dict[str, str] = {}
-    if any(a.knowledge for a in agents):
-        documents = {d["name"]: d["id"] for d in client.iter_documents()}
-    names = {test_id: name for name, test_id in tests.items()}
-    return RemoteIndex(agent_ids, tests, names, documents)
+    """Run only the list calls ``agents`` need (see the module docstring), side by side."""
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        lists = _Lists.start(pool, client, agents, env)
+        return lists.index(dict(lists.managed_agents()))
 
 
-def _managed_agents(summaries: Iterable[Mapping[str, Any]]) -> dict[str, str]:
-    found: dict[str, str] = {}
-    for summary in summaries:
-        for tag in summary.get("tags") or ():
-            if tag.startswith(MANAGED_TAG_PREFIX):
-                found.setdefault(tag[len(MANAGED_TAG_PREFIX) :], summary["agent_id"])
-    return found
+@dataclass
+class _Lists:
+    """The list calls of one read, running in a pool: tests and documents as futures, agent
+    summaries as a lazy iterator the caller drains (``None`` when not needed)."""
+
+    tests: Future[dict[str, str]] | None
+    documents: Future[dict[str, str]] | None
+    agents: Iterator[dict[str, Any]] | None
+
+    @classmethod
+    def start(
+        cls, pool: ThreadPoolExecutor, client: ConvaiClient, agents: Sequence[AgentSpec], env: str
+    ) -> _Lists:
+        """Submit the tests and documents lists ``agents`` need; prepare the agents list."""
+        tests = documents = None
+        if any(a.tests for a in agents):
+            tests = pool.submit(_by_name, lambda: client.iter_tests(page_size=100))
+        if any(a.knowledge for a in agents):
+            documents = pool.submit(_by_name, client.iter_documents)
+        wanted = any(a.agent_id(env) is None for a in agents)
+        return cls(tests, documents, client.iter_agents(page_size=100) if wanted else None)
+
+    def managed_agents(self) -> Iterator[tuple[str, str]]:
+        """Yield ``(slug, agent id)`` for each managed agent as its page arrives; each slug
+        once (the first agent carrying its tag in list order, newest first)."""
+        seen: set[str] = set()
+        for summary in self.agents or ():
+            for tag in summary.get("tags") or ():
+                slug = tag[len(MANAGED_TAG_PREFIX) :]
+                if tag.startswith(MANAGED_TAG_PREFIX) and slug not in seen:
+                    seen.add(slug)
+                    yield slug, summary["agent_id"]
+
+    def index(self, agent_ids: Mapping[str, str]) -> RemoteIndex:
+        """Wait for the tests and documents lists; the index with ``agent_ids``."""
+        tests = self.tests.result() if self.tests else {}
+        documents = self.documents.result() if self.documents else {}
+        names = {test_id: name for name, test_id in tests.items()}
+        return RemoteIndex(agent_ids, tests, names, documents)
 
 
-def fetch_remote_agents(
-    client: ConvaiClient,
-    agents: Sequence[AgentSpec],
-    env: str,
-    index: RemoteIndex,
-    *,
-    concurrency: int = 8,
-) -> dict[str, RemoteAgent | None]:
-    """Read main of every agent that exists; ``None`` for an agent still to be created.
-
-    Raises ``NotFoundError`` when an id written in ``agent.yaml`` does not exist.
-    """
-    ids = {a.slug: a.agent_id(env) or index.agent_ids.get(a.slug) for a in agents}
-
-    def read(slug: str) -> RemoteAgent | None:
-        agent_id = ids[slug]
-        return RemoteAgent(agent_id, client.get_agent(agent_id)) if agent_id else None
-
-    return dict(zip(ids, map_bounded(read, list(ids), concurrency), strict=True))
+def _by_name(items: Callable[[], Iterable[Mapping[str, Any]]]) -> dict[str, str]:
+    return {item["name"]: item["id"] for item in items()}
 
 
 def map_bounded(func: Callable[[T], R], items: list[T], workers: int) -> list[R]:
@@ -173,7 +179,35 @@ class Snapshot:
 def read_snapshot(
     client: ConvaiClient, agents: Sequence[AgentSpec], env: str, *, concurrency: int = 8
 ) -> Snapshot:
-    """Read the remote state of ``agents`` in ``env``: list calls, then one GET per agent."""
-    index = fetch_index(client, agents, env)
-    remote = fetch_remote_agents(client, agents, env, index, concurrency=concurrency)
+    """Read the remote state of ``agents`` in ``env``: the list calls and one GET per agent.
+
+    Everything overlaps: the tests and documents lists run beside the agent reads, an agent
+    with an id in ``agent.yaml`` is read at once, and an agent found by its managed tag is read
+    as soon as the page of ``GET /v1/convai/agents`` naming it arrives. The client's limiter
+    bounds the requests in flight. ``Snapshot.agents`` holds ``None`` for an agent still to be
+    created, in the order of ``agents``.
+
+    Raises ``NotFoundError`` when an id written in ``agent.yaml`` does not exist, and any
+    ``ConvaiOpsError`` a list call or read raised (reads not yet started are cancelled).
+    """
+
+    def read(agent_id: str) -> RemoteAgent:
+        return RemoteAgent(agent_id, client.get_agent(agent_id))
+
+    pool = ThreadPoolExecutor(max_workers=concurrency + 2)
+    try:
+        lists = _Lists.start(pool, client, agents, env)
+        reads = {a.slug: pool.submit(read, i) for a in agents if (i := a.agent_id(env))}
+        by_tag = {a.slug for a in agents} - set(reads)
+        found: dict[str, str] = {}
+        for slug, agent_id in lists.managed_agents():
+            found[slug] = agent_id
+            if slug in by_tag:
+                reads[slug] = pool.submit(read, agent_id)
+        index = lists.index(found)
+        remote = {a.slug: reads[a.slug].result() if a.slug in reads else None for a in agents}
+    except BaseException:
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
     return Snapshot(index, remote)
