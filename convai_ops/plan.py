@@ -10,7 +10,8 @@ holding only what the repository declares:
 - ``tests``: the sorted remote test names (content-addressed) attached to the agent.
 
 Paths listed under ``ignore:`` (JSON pointers, project-wide and per agent) are removed from both
-views. The views are compared with deepdiff; a list is one field (shown whole), a dict is walked.
+views. The views are compared with deepdiff: a dict is walked key by key, anything else is a leaf
+compared as JSON values (a list is one field, shown whole; ``1 == 1.0``, ``True != 1``).
 Values under sensitive keys (headers, secrets, tokens, passwords, API keys) are masked.
 """
 
@@ -23,6 +24,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 from deepdiff import DeepDiff
+from deepdiff.operator import BaseOperator
 from pydantic import BaseModel, ConfigDict
 
 from convai_ops.state import (
@@ -206,33 +208,72 @@ def _kb_key(name: str, usage_mode: str | None) -> str:
 
 
 def diff_views(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[FieldChange]:
-    """Field changes turning ``before`` into ``after``; lists are compared whole.
+    """Field changes turning ``before`` into ``after``.
 
     ``kind`` is ``add`` when the path is missing in ``before``, ``remove`` when missing in
-    ``after``, else ``change``. Ints and floats of equal value are equal.
+    ``after``, else ``change``. Dicts present on both sides are walked key by key (deepdiff); a
+    key on one side only is one change holding its whole value; an empty ``before`` gives every
+    leaf of ``after``. Anything else is a leaf compared as JSON values (:func:`_same`): a list is
+    one field, shown whole; ``1 == 1.0`` but ``True != 1``.
     """
-    tree = DeepDiff(dict(before), dict(after), view="tree", ignore_numeric_type_changes=True)
-    paths = {
-        _up_to_list(item.path(output_format="list")) for items in tree.values() for item in items
-    }
-    if () in paths:  # the whole document differs (e.g. nothing exists yet): list every leaf
-        paths = {*_leaf_paths(before), *_leaf_paths(after)}
+    if not before:  # nothing exists yet: every declared leaf is an add
+        paths = set(_leaf_paths(after))
+    else:
+        old, new = _differing(before, after)
+        tree = DeepDiff(
+            old, new, view="tree", custom_operators=[_JsonLeaves()], threshold_to_diff_deeper=0
+        )
+        found = (item for items in tree.values() for item in items)
+        paths = {tuple(str(key) for key in item.path(output_format="list")) for item in found}
     return [_change(before, after, path) for path in sorted(paths)]
+
+
+class _JsonLeaves(BaseOperator):
+    """Makes deepdiff compare every non-dict value whole, as JSON does (:func:`_same`)."""
+
+    def match(self, level: Any) -> bool:
+        return not (isinstance(level.t1, Mapping) and isinstance(level.t2, Mapping))
+
+    def give_up_diffing(self, level: Any, diff_instance: Any) -> bool:
+        if not _same(level.t1, level.t2):
+            diff_instance.custom_report_result("values_changed", level, {})
+        return True
+
+
+def _differing(
+    before: Mapping[str, Any], after: Mapping[str, Any]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """``before`` and ``after`` without the keys whose values are equal on both sides (walking
+    into dicts present on both), so deepdiff only walks what differs."""
+    old, new = dict(before), dict(after)
+    for key in before.keys() & after.keys():
+        if _same(before[key], after[key]):
+            del old[key], new[key]
+        elif isinstance(before[key], Mapping) and isinstance(after[key], Mapping):
+            old[key], new[key] = _differing(before[key], after[key])
+    return old, new
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Equal as JSON values: ints and floats by value, a bool only equals a bool, strings by
+    value, dicts by keys and values, lists in order."""
+    if isinstance(a, bool) or isinstance(b, bool):
+        return type(a) is type(b) and a == b
+    if isinstance(a, int | float) and isinstance(b, int | float):
+        return a == b
+    if isinstance(a, str) and isinstance(b, str):
+        return a == b
+    if isinstance(a, Mapping) and isinstance(b, Mapping):
+        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
+    return type(a) is type(b) and a == b
 
 
 def _leaf_paths(value: Any, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
     if isinstance(value, Mapping) and value:
         return [p for k, v in value.items() for p in _leaf_paths(v, (*prefix, str(k)))]
     return [prefix] if prefix else []
-
-
-def _up_to_list(path: list[Any]) -> tuple[str, ...]:
-    keys: list[str] = []
-    for key in path:
-        if not isinstance(key, str):
-            break
-        keys.append(key)
-    return tuple(keys)
 
 
 _MISSING = object()

@@ -115,3 +115,26 @@ def test_sensitive_values_are_masked_in_field_changes() -> None:
         after={"request_headers": {"Authorization": "Bearer s3cret"}},
     )
     assert "s3cret" not in json.dumps(_masked(change).model_dump())
+
+
+def test_dicts_with_no_key_in_common_are_still_walked_key_by_key() -> None:
+    before = {"platform_settings": {"call_limits": {"daily_limit": 100}}}
+    after = {"platform_settings": {"privacy": {"record_voice": False}}}
+    changes = {c.dotted: c for c in diff_views(before, after)}
+    assert sorted(changes) == ["platform_settings.call_limits", "platform_settings.privacy"]
+    assert changes["platform_settings.call_limits"].kind == "remove"
+    assert changes["platform_settings.privacy"].after == {"record_voice": False}
+
+
+def test_a_bool_never_equals_a_number() -> None:
+    [change] = diff_views({"a": {"flag": True, "n": 1}}, {"a": {"flag": 1, "n": 1.0}})
+    assert (change.dotted, change.before, change.after) == ("a.flag", True, 1)
+
+
+def test_only_the_differing_leaf_is_reported_among_many_equal_ones() -> None:
+    same = {f"k{i}": {"v": i, "l": [i, str(i)]} for i in range(50)}
+    before = {"conversation_config": {**same, "tts": {"stability": 0.5}}}
+    after = {"conversation_config": {**same, "tts": {"stability": 0.7}}}
+    [change] = diff_views(before, after)
+    assert change.path == ("conversation_config", "tts", "stability")
+    assert (change.kind, change.before, change.after) == ("change", 0.5, 0.7)
