@@ -25,6 +25,7 @@ from pathlib import Path
 import uvicorn
 
 from convai_ops.emulator import EmulatorConfig, RequestLogEntry, create_app
+from convai_ops.emulator.server import UVICORN_OPTIONS
 from convai_ops.emulator.store import load_store
 
 _ID_SEGMENT = re.compile(r"^(?=.*\d)[A-Za-z0-9_]{12,}$")
@@ -76,11 +77,7 @@ def main(argv: list[str] | None = None) -> None:
     app = create_app(config)
     if args.state is not None:
         app.state.emulator.store = load_store(args.state)
-    server = uvicorn.Server(
-        uvicorn.Config(
-            app, log_level="warning", access_log=False, lifespan="off", ws="none", http="h11"
-        )
-    )
+    server = uvicorn.Server(uvicorn.Config(app, **UVICORN_OPTIONS))
     sock = _socket(args.port)
     # uvicorn stops gracefully on SIGTERM, then raises it again under the handler found before
     # it started: make that one harmless, so that the summary below is still written.
