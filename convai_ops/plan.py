@@ -218,8 +218,10 @@ def diff_views(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[Fiel
     """
     if not before:  # nothing exists yet: every declared leaf is an add
         paths = set(_leaf_paths(after))
+    elif (residue := _differing(before, after)) == ({}, {}):
+        paths = set()
     else:
-        old, new = _differing(before, after)
+        old, new = residue
         tree = DeepDiff(
             old, new, view="tree", custom_operators=[_JsonLeaves()], threshold_to_diff_deeper=0
         )
