@@ -1,17 +1,22 @@
 """Plan of 10, 100 and 500 agents against the emulator answering every request after 50 ms.
 
 A plan reads main of every agent once, ``concurrency`` (8) at a time, so its wall time is at
-least ``ceil(N / concurrency) x 50 ms``. Three states of the remote account:
+least ``ceil(N / concurrency) x 50 ms``. Four states:
 
 - *in sync*: every agent exists as the repository says (the plan is all no-op);
+- *ids pinned*: the same, with each agent's id written in its ``agent.yaml``
+  (``environments.staging``), so no agent is looked up by its managed tag;
 - *all updated*: every prompt was edited locally (the plan is all update);
 - *to create*: the account is empty (only the list calls are needed).
 
 Printed per size: the median wall time of ``build_plan`` over runs, the lower bound and their
-ratio (target within 1.3x), GETs of an agent per agent (target 1.00) and the list calls. To
-tell convai-ops' own cost from the emulator's, each run also times a *floor*: the same agent
-GETs sent by a bare ``httpx`` client at the same concurrency (no lists, no diff), and the
-emulator's median time per agent GET (50 ms latency included) is shown.
+ratio (target within 1.3x), GETs of an agent per agent (target 1.00) and the list calls. An
+agent found by its managed tag cannot be read before the first page of ``GET
+/v1/convai/agents`` names it, so those scenarios also show the bound with that one round trip
+first, ``(ceil(N / concurrency) + 1) x 50 ms``. To tell convai-ops' own cost from the
+emulator's, each run also times a *floor*: the same agent GETs sent by a bare ``httpx`` client
+at the same concurrency (no lists, no diff), and the emulator's median time per agent GET (50
+ms latency included) is shown.
 
     .venv/bin/python -m bench.plan_scale
 """
@@ -20,7 +25,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,6 +57,14 @@ def lower_bound(count: int, concurrency: int, latency_ms: float = LATENCY_MS) ->
     return math.ceil(count / concurrency) * latency_ms / 1000.0
 
 
+def pin_ids(root: Path, ids: Mapping[str, str], env: str = "staging") -> None:
+    """Write each agent's id into its ``agent.yaml`` as ``environments.<env>``."""
+    for slug, agent_id in ids.items():
+        agent_yaml = root / "agents" / slug / "agent.yaml"
+        text = agent_yaml.read_text(encoding="utf-8")
+        agent_yaml.write_text(f"{text}\nenvironments:\n  {env}: {agent_id}\n", encoding="utf-8")
+
+
 def list_calls(stats: ClientStats) -> str:
     """The list calls of one plan, e.g. ``agents x5, agent-testing x10``."""
     calls = [
@@ -73,12 +86,13 @@ def floor_seconds(url: str, agent_ids: list[str], concurrency: int) -> float:
 @dataclass(frozen=True)
 class Measured:
     """Medians over runs: ``build_plan`` seconds, floor seconds (0 when not measured), load
-    seconds, and the last run's client counters."""
+    seconds; the last run's client counters and the agent ids its plan found."""
 
     seconds: float
     floor: float
     load: float
     stats: ClientStats
+    ids: Mapping[str, str]
 
 
 def measure(root: Path, url: str, action: str, with_floor: bool) -> Measured:
@@ -87,16 +101,16 @@ def measure(root: Path, url: str, action: str, with_floor: bool) -> Measured:
     project = load_project(root)
     load = time.perf_counter() - started
     concurrency = project.config.concurrency or 8
-    plans, floors, stats = [], [], ClientStats()
+    plans, floors, stats, ids = [], [], ClientStats(), {}
     for _ in range(RUNS):
         seconds, stats, plan = timed_plan(project, url)
         if plan.count(action) != len(project.agents):
             raise RuntimeError(f"expected every agent to plan as {action!r}")
         plans.append(seconds)
+        ids = {a.slug: a.agent_id for a in plan.agents if a.agent_id}
         if with_floor:
-            ids = [a.agent_id for a in plan.agents if a.agent_id]
-            floors.append(floor_seconds(url, ids, concurrency))
-    return Measured(median(plans), median(floors) if floors else 0.0, load, stats)
+            floors.append(floor_seconds(url, list(ids.values()), concurrency))
+    return Measured(median(plans), median(floors) if floors else 0.0, load, stats, ids)
 
 
 def _figures(count: int, scenario: str, measured: Measured, concurrency: int) -> list[Figure]:
@@ -111,6 +125,12 @@ def _figures(count: int, scenario: str, measured: Measured, concurrency: int) ->
             Figure(section, "wall / lower bound", ratio, "x", f"<= {TARGET_RATIO}", ratio <= 1.3),
             Figure(section, "agent GETs per agent", per_agent, "", "1.00", per_agent == 1),
         ]
+        if scenario != "ids pinned":
+            after_list = lower_bound(count, concurrency) + LATENCY_MS / 1000.0
+            figures += [
+                Figure(section, "bound with the agents list first (+1 x 50 ms)", after_list, "s"),
+                Figure(section, "wall / that bound", measured.seconds / after_list, "x"),
+            ]
     if measured.floor:
         figures += [
             Figure(section, "floor: same GETs by bare httpx", measured.floor, "s"),
@@ -137,6 +157,9 @@ def run_size(workspace: Workspace, count: int) -> list[Figure]:
     concurrency = load_project(root).config.concurrency or 8
     with emulator(latency_ms=LATENCY_MS, state=workspace.state(count)) as served:
         in_sync = measure(root, served.url, "no-op", with_floor=True)
+        pinned_root = workspace.project(count)
+        pin_ids(pinned_root, in_sync.ids)
+        pinned = measure(pinned_root, served.url, "no-op", with_floor=False)
         touch_prompts(root, [f"agent-{i:04d}" for i in range(count)], "plan-bench")
         updated = measure(root, served.url, "update", with_floor=False)
     with emulator(latency_ms=LATENCY_MS) as empty:
@@ -147,6 +170,7 @@ def run_size(workspace: Workspace, count: int) -> list[Figure]:
         Figure(section, f"load_project ({count * 4} files)", in_sync.load, "s"),
         Figure(section, "emulator's median time per agent GET", emulator_ms, "ms"),
         *_figures(count, "in sync", in_sync, concurrency),
+        *_figures(count, "ids pinned", pinned, concurrency),
         *_figures(count, "all updated", updated, concurrency),
         *_figures(count, "to create", to_create, concurrency),
     ]
