@@ -1,6 +1,8 @@
 """The gated apply: branch, test, merge — main never receives untested config.
 
-Per agent with changes (agents run in parallel, bounded by ``concurrency``):
+Per agent with changes (agents run in parallel: up to ``GATES_PER_SLOT x concurrency`` gates
+at once, while the client keeps at most ``concurrency`` requests in flight, since a gate waiting
+for its test run sends nothing):
 
 1. A new agent is first created as an empty shell carrying only its name and tags
    (``POST /v1/convai/agents/create?enable_versioning=true``); its config arrives through the
@@ -47,6 +49,7 @@ if TYPE_CHECKING:
     from convai_ops.spec import AgentSpec, Project
 
 __all__ = [
+    "GATES_PER_SLOT",
     "AgentOutcome",
     "ApplyContext",
     "ApplyOptions",
@@ -101,6 +104,11 @@ class AgentOutcome:
     message: str = ""
 
 
+#: Gates run at once per request slot: a gate spends most of its time waiting for its test run
+#: between polls, holding no request slot (the client's limiter bounds requests in flight).
+GATES_PER_SLOT = 4
+
+
 @dataclass(frozen=True)
 class ApplyResult:
     """All outcomes; ``exit_code`` is 0 (all good), 3 (tests failed) or 1 (an error)."""
@@ -143,7 +151,8 @@ def apply_plan(
     """
     ctx = ApplyContext(client, project, index, options, report or (lambda slug, msg: None))
     changed = [a for a in plan.agents if a.action != "no-op"]
-    outcomes = map_bounded(lambda a: _guarded(ctx, a), changed, options.concurrency)
+    gates = GATES_PER_SLOT * options.concurrency
+    outcomes = map_bounded(lambda a: _guarded(ctx, a), changed, gates)
     unchanged = [
         AgentOutcome(a.slug, "unchanged", a.agent_id) for a in plan.agents if a.action == "no-op"
     ]

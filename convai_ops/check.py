@@ -1,7 +1,8 @@
 """The pull-request check: each changed agent's change staged on a branch named after the pull
 request, its tests run there, nothing ever merged.
 
-Per agent with changes in the plan (agents in parallel, bounded by ``concurrency``):
+Per agent with changes in the plan (agents in parallel, as in ``apply``: up to
+``GATES_PER_SLOT x concurrency`` at once, ``concurrency`` requests in flight):
 
 1. The branch name must not be the agent's main branch (``GET /v1/convai/agents/{id}/branches``).
 2. ``apply.stage_agent`` with ``branch_name``: new knowledge documents and content-addressed tests
@@ -24,7 +25,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from convai_ops.apply import ApplyContext, ApplyOptions, Reporter, Staged, stage_agent
+from convai_ops.apply import (
+    GATES_PER_SLOT,
+    ApplyContext,
+    ApplyOptions,
+    Reporter,
+    Staged,
+    stage_agent,
+)
 from convai_ops.errors import EXIT_ERROR, EXIT_OK, EXIT_TESTS_FAILED, ConvaiOpsError, UsageError
 from convai_ops.git import changed_agents, commit_info, current_branch
 from convai_ops.state import map_bounded
@@ -167,9 +175,8 @@ def run_check(
         settings.environment, settings.concurrency, policy, f"convai-ops check ({branch.source})"
     )
     ctx = ApplyContext(client, project, index, options, report or _silent)
-    checks = map_bounded(
-        lambda a: _check_agent(ctx, a, branch.name), list(plan.agents), settings.concurrency
-    )
+    gates = GATES_PER_SLOT * settings.concurrency
+    checks = map_bounded(lambda a: _check_agent(ctx, a, branch.name), list(plan.agents), gates)
     commit = commit_info(project.root)
     return CheckResult(plan, branch, tuple(checks), since, commit.describe() if commit else None)
 

@@ -44,7 +44,7 @@ def api_options(func: F) -> F:
         click.option(
             "--concurrency",
             type=click.IntRange(1, 64),
-            help="Agents handled at once (env: CONVAI_OPS_CONCURRENCY; default 8).",
+            help="API requests in flight at once (env: CONVAI_OPS_CONCURRENCY; default 8).",
         ),
         click.option(
             "--allow-insecure-http", is_flag=True, help="Allow a non-loopback http:// base URL."

@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from convai_ops.apply import ApplyOptions, ApplyResult, Reporter, apply_plan
+from convai_ops.apply import GATES_PER_SLOT, ApplyOptions, ApplyResult, Reporter, apply_plan
 from convai_ops.errors import EXIT_OK, EXIT_TESTS_FAILED, OutOfSyncError, UsageError
 from convai_ops.plan import build_plan
 from convai_ops.state import map_bounded
@@ -171,7 +171,7 @@ def _gate(promotion: Promotion, moving: Sequence[AgentPlan], say: Reporter) -> l
         )
         return GateResult(spec.slug, tested)
 
-    return map_bounded(test_on_source, list(moving), source.settings.concurrency)
+    return map_bounded(test_on_source, list(moving), GATES_PER_SLOT * source.settings.concurrency)
 
 
 def _progress(say: Reporter, slug: str, environment: str) -> Callable[[str], None]:

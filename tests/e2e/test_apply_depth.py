@@ -161,3 +161,18 @@ def test_failed_branch_is_kept_then_cleanup_archives_it(
     code, out, _ = cli("apply", "--auto-approve", "--target", "support", "--cleanup")
     assert code == 3
     assert f"archived branch {kept[0]['name']}" in out
+
+
+def test_gates_waiting_for_tests_do_not_hold_the_request_slots(cli: Any, server: Any) -> None:
+    # One request in flight at a time, two agents to create: the second agent's tests must
+    # start while the first agent's tests are still running, not after its merge.
+    code, out, err = cli("apply", "--auto-approve", "--concurrency", "1")
+    assert code == 0, out + err
+    log = list(server.emulator.request_log)
+    runs = [i for i, e in enumerate(log) if e.method == "POST" and e.path.endswith("/run-tests")]
+    merges = [i for i, e in enumerate(log) if e.method == "POST" and e.path.endswith("/merge")]
+    assert len(runs) == 2 and len(merges) == 2
+    assert runs[1] < merges[0]
+    spans = sorted((e.timestamp, e.timestamp + e.duration_ms / 1000) for e in log)
+    overlapping = [a for a, b in zip(spans, spans[1:], strict=False) if b[0] < a[1] - 0.001]
+    assert overlapping == []  # still at most one request in flight
