@@ -1,11 +1,13 @@
-"""Small helpers on JSON-like dicts shared by the spec (overrides) and the emulator (PATCH)."""
+"""Small helpers on JSON-like values: ``deep_merge`` (spec overrides, the emulator's PATCH) and
+``json_equal`` (the plan's diff, import and pull)."""
 
 from __future__ import annotations
 
 import copy
+from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["deep_merge"]
+__all__ = ["deep_merge", "json_equal"]
 
 
 def deep_merge(base: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
@@ -24,3 +26,15 @@ def deep_merge(base: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
         if key not in base:
             merged[key] = copy.deepcopy(value)
     return merged
+
+
+def json_equal(left: Any, right: Any) -> bool:
+    """Equality of JSON values: ``1 == 1.0`` but ``True != 1``; mappings by keys and values,
+    lists (or tuples) in order."""
+    if isinstance(left, Mapping) and isinstance(right, Mapping):
+        return left.keys() == right.keys() and all(json_equal(left[k], right[k]) for k in left)
+    if isinstance(left, list | tuple) and isinstance(right, list | tuple):
+        return len(left) == len(right) and all(map(json_equal, left, right))
+    if isinstance(left, bool) or isinstance(right, bool):
+        return type(left) is type(right) and left == right
+    return bool(left == right)

@@ -27,6 +27,7 @@ from deepdiff import DeepDiff
 from deepdiff.operator import BaseOperator
 from pydantic import BaseModel, ConfigDict
 
+from convai_ops.dicts import json_equal
 from convai_ops.state import (
     RemoteAgent,
     RemoteIndex,
@@ -213,8 +214,8 @@ def diff_views(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[Fiel
     ``kind`` is ``add`` when the path is missing in ``before``, ``remove`` when missing in
     ``after``, else ``change``. Dicts present on both sides are walked key by key (deepdiff); a
     key on one side only is one change holding its whole value; an empty ``before`` gives every
-    leaf of ``after``. Anything else is a leaf compared as JSON values (:func:`_same`): a list is
-    one field, shown whole; ``1 == 1.0`` but ``True != 1``.
+    leaf of ``after``. Anything else is a leaf compared as JSON values (``dicts.json_equal``): a
+    list is one field, shown whole; ``1 == 1.0`` but ``True != 1``.
     """
     if not before:  # nothing exists yet: every declared leaf is an add
         paths = set(_leaf_paths(after))
@@ -231,13 +232,13 @@ def diff_views(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[Fiel
 
 
 class _JsonLeaves(BaseOperator):
-    """Makes deepdiff compare every non-dict value whole, as JSON does (:func:`_same`)."""
+    """Makes deepdiff compare every non-dict value whole, as JSON does (``dicts.json_equal``)."""
 
     def match(self, level: Any) -> bool:
         return not (isinstance(level.t1, Mapping) and isinstance(level.t2, Mapping))
 
     def give_up_diffing(self, level: Any, diff_instance: Any) -> bool:
-        if not _same(level.t1, level.t2):
+        if not json_equal(level.t1, level.t2):
             diff_instance.custom_report_result("values_changed", level, {})
         return True
 
@@ -249,27 +250,11 @@ def _differing(
     into dicts present on both), so deepdiff only walks what differs."""
     old, new = dict(before), dict(after)
     for key in before.keys() & after.keys():
-        if _same(before[key], after[key]):
+        if json_equal(before[key], after[key]):
             del old[key], new[key]
         elif isinstance(before[key], Mapping) and isinstance(after[key], Mapping):
             old[key], new[key] = _differing(before[key], after[key])
     return old, new
-
-
-def _same(a: Any, b: Any) -> bool:
-    """Equal as JSON values: ints and floats by value, a bool only equals a bool, strings by
-    value, dicts by keys and values, lists in order."""
-    if isinstance(a, bool) or isinstance(b, bool):
-        return type(a) is type(b) and a == b
-    if isinstance(a, int | float) and isinstance(b, int | float):
-        return a == b
-    if isinstance(a, str) and isinstance(b, str):
-        return a == b
-    if isinstance(a, Mapping) and isinstance(b, Mapping):
-        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
-    if isinstance(a, list) and isinstance(b, list):
-        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
-    return type(a) is type(b) and a == b
 
 
 def _leaf_paths(value: Any, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:

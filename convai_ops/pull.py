@@ -16,17 +16,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from convai_ops.importer import (
+from convai_ops.conversions import (
     MISSING,
     attached_test_ids,
     dig,
     kb_entry,
     local_test_name,
     remote_test_data,
-    same,
-    write_prompt,
-    write_test_file,
 )
+from convai_ops.dicts import json_equal
+from convai_ops.importer import write_prompt, write_test_file
 from convai_ops.spec import READ_ONLY_SETTINGS, load_project, update_yaml
 from convai_ops.spec.yamlio import read_document
 from convai_ops.state import document_name, managed_tag, read_snapshot, remote_test_name
@@ -180,7 +179,7 @@ def _changed(old: Any, new: Any, path: KeyPath = ()) -> list[str]:
             for p in _changed(old.get(k, MISSING), new.get(k, MISSING), (*path, str(k)))
         ]
     both = old is not MISSING and new is not MISSING
-    return [] if both and same(old, new) else [".".join(path)]
+    return [] if both and json_equal(old, new) else [".".join(path)]
 
 
 def _pull_prompt(path: Path, live: Mapping[str, Any]) -> bool:
@@ -277,7 +276,7 @@ def _update_test(path: Path, remote: Mapping[str, Any]) -> list[Path]:
     if "type" not in raw and data.get("type") == "llm":
         del data["type"]
     data.update((k, raw[k]) for k in _OPTIONS if k in raw)
-    if same(raw, data):
+    if json_equal(raw, data):
         return []
     update_yaml(path, data)
     return [path]

@@ -3,6 +3,7 @@ cleanup of kept branches."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import threading
 from pathlib import Path
@@ -174,5 +175,5 @@ def test_gates_waiting_for_tests_do_not_hold_the_request_slots(cli: Any, server:
     assert len(runs) == 2 and len(merges) == 2
     assert runs[1] < merges[0]
     spans = sorted((e.timestamp, e.timestamp + e.duration_ms / 1000) for e in log)
-    overlapping = [a for a, b in zip(spans, spans[1:], strict=False) if b[0] < a[1] - 0.001]
+    overlapping = [a for a, b in itertools.pairwise(spans) if b[0] < a[1] - 0.001]
     assert overlapping == []  # still at most one request in flight

@@ -7,13 +7,13 @@ from typing import Any
 
 import pytest
 
-from convai_ops.importer import (
+from convai_ops.conversions import (
     agent_file_data,
     declared_subset,
     local_test_name,
     remote_test_data,
-    same,
 )
+from convai_ops.dicts import json_equal
 from convai_ops.spec import canonical_json
 from convai_ops.spec.openapi import component
 
@@ -24,11 +24,11 @@ def _digest(body: dict[str, Any]) -> str:
     return hashlib.sha256(canonical_json(body)).hexdigest()[:8]
 
 
-def test_same_is_json_equality() -> None:
-    assert same({"a": [1, {"b": 0}]}, {"a": [1.0, {"b": 0.0}]})
-    assert not same(True, 1)
-    assert not same({"a": 1}, {"a": 1, "b": None})
-    assert not same([1], (1, 2))
+def test_json_equal_is_json_equality() -> None:
+    assert json_equal({"a": [1, {"b": 0}]}, {"a": [1.0, {"b": 0.0}]})
+    assert not json_equal(True, 1)
+    assert not json_equal({"a": 1}, {"a": 1, "b": None})
+    assert not json_equal([1], (1, 2))
 
 
 def test_declared_subset_drops_unknown_keys_and_defaults() -> None:
