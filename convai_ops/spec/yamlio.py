@@ -2,13 +2,16 @@
 
 :func:`read_document` parses one file into a :class:`Document`: its content as plain
 ``dict``/``list``/``str``/``int``/``float``/``bool``/``None``, and the round-trip tree (used only
-to find a key's line and column). Unknown tags construct nothing; they are refused. Dates and
-times stay strings, as written.
+to find a key's line and column). Unknown tags construct nothing; they are refused, on scalars,
+lists and mappings alike. Dates and times stay strings, as written. Anchors and aliases work
+up to :data:`ALIAS_LIMIT` (against "billion laughs" files).
 
 The round-trip parser is pure Python. When ``ruamel.yaml.clib`` is installed, a file is first
 read with its C parser (safe mode: standard YAML types only); the round-trip tree is then built
 only when a position is asked for, and any file the C path does not accept is read again in
-round-trip mode, which reports the problem. Both paths give the same data.
+round-trip mode, which reports the problem. Files that may hold an alias (a ``*`` followed by
+a name character) always take the round-trip path, where the alias cap is enforced. Both paths
+give the same data.
 """
 
 from __future__ import annotations
@@ -25,19 +28,35 @@ from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq, TaggedScalar
+from ruamel.yaml.composer import Composer
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
-from ruamel.yaml.nodes import ScalarNode, SequenceNode
+from ruamel.yaml.events import AliasEvent
+from ruamel.yaml.nodes import CollectionNode, MappingNode, Node, ScalarNode, SequenceNode
 from ruamel.yaml.resolver import VersionedResolver, implicit_resolvers
 from ruamel.yaml.scalarbool import ScalarBoolean
 from ruamel.yaml.tag import Tag
 
 from convai_ops.errors import SpecError
 
-__all__ = ["Document", "Loc", "field_name", "read_document", "read_tree", "round_trip_yaml"]
+__all__ = [
+    "ALIAS_LIMIT",
+    "Document",
+    "Loc",
+    "field_name",
+    "read_document",
+    "read_tree",
+    "round_trip_yaml",
+]
 
 Loc = Sequence[str | int]
 _STR_TAG = "tag:yaml.org,2002:str"
 _DUPLICATE = re.compile(r'found duplicate key "(.*?)" with value')
+_MAY_ALIAS = re.compile(r"\*[^ \t\r\n,\[\]{}]")  # over-approximates: never misses an alias
+
+ALIAS_LIMIT = 100_000
+"""Most values the aliases of one file may repeat in total: each use of an alias counts every
+value (scalar, list, mapping, key) under its anchor, nested aliases expanded. Past it, or for an
+alias used inside its own anchor, the file is refused at that alias. Counted before expanding."""
 
 _HAVE_C_PARSER = importlib.util.find_spec("_ruamel_yaml") is not None  # ruamel.yaml.clib
 
@@ -67,6 +86,61 @@ class _Resolver(VersionedResolver):
                         return Tag(suffix=tag)
             return self.DEFAULT_SCALAR_TAG
         return self.DEFAULT_SEQUENCE_TAG if kind is SequenceNode else self.DEFAULT_MAPPING_TAG
+
+
+class _AliasRefused(SpecError):
+    """An alias the cap refuses, raised by :class:`_Composer`, which does not know the path."""
+
+
+class _Composer(Composer):
+    """Counts, at each alias, the values it repeats (sizes memoised: linear in the file, however
+    much it would expand); raises :class:`_AliasRefused` as :data:`ALIAS_LIMIT` describes."""
+
+    _sizes: dict[int, int]  # id(node) -> its size; set for each document
+    _repeated: int
+    _steps: list[str | int | None]  # the path to the node being composed (None: a key)
+
+    def compose_document(self) -> Any:
+        self._sizes, self._repeated, self._steps = {}, 0, []
+        return super().compose_document()
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        step = index.value if isinstance(index, ScalarNode) else index  # None: a mapping key
+        self._steps.append(step if isinstance(step, str | int) else None)
+        try:
+            if self.parser.check_event(AliasEvent):
+                self._count(self.parser.peek_event())
+            return super().compose_node(parent, index)
+        finally:
+            self._steps.pop()
+
+    def _count(self, event: Any) -> None:
+        node = self.anchors.get(event.anchor)
+        if node is None:  # undefined: the base class reports it
+            return
+        if isinstance(node, CollectionNode) and node.end_mark is None:
+            problem = "is used inside its own anchor"
+        else:
+            self._repeated += self._size(node)
+            if self._repeated <= ALIAS_LIMIT:
+                return
+            problem = f"makes this file's aliases repeat more than {ALIAS_LIMIT} values (YAML bomb)"
+        mark, steps = event.start_mark, [step for step in self._steps if step is not None]
+        message = f"alias *{event.anchor} {problem}"
+        line, column = mark.line + 1, mark.column + 1
+        raise _AliasRefused(Path(), message, line=line, column=column, field=field_name(steps))
+
+    def _size(self, node: Node) -> int:
+        """How many values ``node`` stands for, every alias under it expanded."""
+        known = self._sizes.get(id(node))
+        if known is None:
+            known = 1
+            if isinstance(node, SequenceNode):
+                known += sum(self._size(item) for item in node.value)
+            elif isinstance(node, MappingNode):
+                known += sum(self._size(key) + self._size(value) for key, value in node.value)
+            self._sizes[id(node)] = known
+        return known
 
 
 @dataclass(frozen=True)
@@ -113,7 +187,8 @@ def read_document(path: Path, *, missing_ok: bool = False) -> Document:
     """Parse ``path`` (UTF-8 YAML, one document whose top is a mapping; empty means ``{}``).
 
     Raises :class:`SpecError` for an unreadable file, a syntax error (with the parser's line and
-    column), a duplicate key, an unsupported tag or value, or a top level that is not a mapping.
+    column), a duplicate key, an unsupported tag or value, an alias past :data:`ALIAS_LIMIT`, or
+    a top level that is not a mapping.
     With ``missing_ok``, a missing file reads as ``{}``.
     """
     if missing_ok and not path.exists():
@@ -133,6 +208,8 @@ def read_document(path: Path, *, missing_ok: bool = False) -> Document:
 def _fast_data(path: Path, text: str) -> dict[str, Any] | None:
     """The file's data through the C parser; ``None`` when unavailable or not accepted."""
     if not _HAVE_C_PARSER or "\t" in text:  # the two scanners differ on tabs: leave them to rt
+        return None
+    if _MAY_ALIAS.search(text):  # the alias cap is counted by the round-trip composer
         return None
     yaml = YAML(typ="safe")
     yaml.Resolver = _Resolver
@@ -160,6 +237,7 @@ def round_trip_yaml() -> YAML:
     """A ruamel.yaml round-trip instance set up for convai-ops files (2-space indents)."""
     yaml = YAML(typ="rt", pure=True)
     yaml.Resolver = _Resolver
+    yaml.Composer = _Composer
     yaml.indent(mapping=2, sequence=4, offset=2)
     yaml.width = 4096
     yaml.preserve_quotes = True
@@ -177,6 +255,10 @@ def _parse(path: Path, text: str) -> Any:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             return yaml.load(text)
+    except _AliasRefused as exc:
+        raise SpecError(
+            path, exc.reason, line=exc.line, column=exc.column, field=exc.field
+        ) from None
     except MarkedYAMLError as exc:
         raise _syntax_error(path, exc) from None
     except (YAMLError, RecursionError, ValueError, TypeError, AttributeError, IndexError) as exc:
@@ -261,6 +343,7 @@ def _plain(node: Any, path: Path, where: _Where, loc: _Steps = ()) -> Any:
     if isinstance(node, dict):
         return _plain_mapping(node, path, where, loc)
     if isinstance(node, list):
+        _check_tag(node, path, where, loc)
         return [
             _plain(item, path, _here(node, index, where), (*loc, index))
             for index, item in enumerate(node)
@@ -268,10 +351,15 @@ def _plain(node: Any, path: Path, where: _Where, loc: _Steps = ()) -> Any:
     return _plain_scalar(node, path, where, loc)
 
 
-def _plain_mapping(node: Any, path: Path, where: _Where, loc: _Steps) -> dict[str, Any]:
+def _check_tag(node: Any, path: Path, where: _Where, loc: _Steps) -> None:
+    """Refuse a tagged list or mapping (ruamel keeps the tag only when it has no constructor)."""
     tag = getattr(getattr(node, "tag", None), "value", None)
-    if tag and not str(tag).startswith("tag:yaml.org,2002:"):
+    if tag:
         raise _fail(path, where, loc, f"unsupported YAML tag {tag}")
+
+
+def _plain_mapping(node: Any, path: Path, where: _Where, loc: _Steps) -> dict[str, Any]:
+    _check_tag(node, path, where, loc)
     out: dict[str, Any] = {}
     for key, value in node.items():
         here = _here(node, key, where)

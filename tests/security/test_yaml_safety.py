@@ -14,11 +14,6 @@ from convai_ops.spec import load_project
 
 REPO = Path(__file__).resolve().parents[2]
 FILES = ("convai-ops.yaml", "agents/support/agent.yaml", "agents/support/tests/refund-window.yaml")
-COLLECTION_TAGS_IGNORED = pytest.mark.xfail(
-    strict=True,
-    reason="spec/yamlio.py drops tags on sequences and mappings instead of refusing them "
-    "(nothing is constructed, but the file is accepted)",
-)
 
 
 @pytest.fixture
@@ -94,7 +89,6 @@ def test_python_tag_on_a_collection_runs_nothing(
     assert not marker.exists()
 
 
-@COLLECTION_TAGS_IGNORED
 @pytest.mark.parametrize(
     ("key", "payload"),
     [("tags", p) for p in SEQUENCE_PAYLOADS] + [("platform_settings", p) for p in MAPPING_PAYLOADS],
@@ -105,4 +99,39 @@ def test_python_tag_on_a_collection_is_refused(
     agent = project / "agents" / "support" / "agent.yaml"
     agent.write_text(f"name: Acme\n{key}: {payload.format(marker=tmp_path / 'constructed')}\n")
 
-    _refused(project, "agents/support/agent.yaml")
+    error = _refused(project, "agents/support/agent.yaml")
+
+    assert (error.line, error.column, error.field) == (2, 1, key)
+    assert "unsupported YAML tag tag:yaml.org,2002:python/object" in error.reason
+    assert "\n" not in str(error)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "name: Acme\ntags: !local [a]\n",
+        "name: Acme\nplatform_settings: !local {}\n",
+        "--- !local\nname: Acme\n",
+        "name: Acme\ntags: [!!python/list [a]]\n",
+    ],
+)
+def test_any_unknown_tag_on_a_collection_is_refused(project: Path, text: str) -> None:
+    (project / "agents" / "support" / "agent.yaml").write_text(text)
+
+    error = _refused(project, "agents/support/agent.yaml")
+
+    assert "unsupported YAML tag" in error.reason
+
+
+def test_standard_tags_on_collections_and_scalars_still_load(project: Path) -> None:
+    (project / "agents" / "support" / "agent.yaml").write_text(
+        "name: !!str Acme\n"
+        "tags: !!seq [!!str a, b]\n"
+        "platform_settings: !!map\n"
+        "  call_limits: !!omap [daily_limit: !!int '5']\n"
+    )
+
+    agent = load_project(project).agent("support")
+
+    assert agent.desired(None)["tags"] == ["a", "b"]
+    assert agent.desired(None)["platform_settings"] == {"call_limits": {"daily_limit": 5}}
