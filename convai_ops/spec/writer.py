@@ -1,12 +1,16 @@
 """Writing YAML for ``import`` and ``pull``: new files, and in-place updates that keep comments.
 
 :func:`update_yaml` rewrites only the values that changed: comments, key order and the
-quoting of untouched values survive. Multi-line strings are written as ``|`` blocks.
+quoting of untouched values survive. Multi-line strings are written as ``|`` blocks, except
+those holding a character a block cannot carry unchanged (see :data:`_ESCAPED`): any string
+with one is written double-quoted, escaped, so every string reads back as it was written.
 """
 
 from __future__ import annotations
 
 import os
+import re
+import sys
 import tempfile
 from collections.abc import Mapping
 from io import StringIO
@@ -14,12 +18,17 @@ from pathlib import Path
 from typing import Any
 
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.scalarstring import LiteralScalarString
+from ruamel.yaml.scalarstring import DoubleQuotedScalarString, LiteralScalarString
 
 from convai_ops.errors import SpecError
 from convai_ops.spec.yamlio import read_tree, round_trip_yaml
 
 __all__ = ["dump_yaml", "update_yaml"]
+
+_ESCAPED = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff]")
+"""Characters written only as escapes: C0 controls but tab and newline, DEL, C1 controls, and
+those a reader refuses (BOM, non-characters) or reads as line breaks (CR, NEL, LS, PS) when
+written as they are."""
 
 
 def dump_yaml(data: Mapping[str, Any], path: Path, *, header: str | None = None) -> None:
@@ -54,7 +63,9 @@ def _update(old: Any, new: Any) -> Any:
         for key in [key for key in old if key not in new]:
             del old[key]
         for key, value in new.items():
-            old[key] = _update(old[key], value) if key in old else _styled(value)
+            old[key if key in old else _key(key)] = (
+                _update(old[key], value) if key in old else _styled(value)
+            )
         return old
     if isinstance(old, CommentedSeq) and isinstance(new, list | tuple) and len(old) == len(new):
         for index, value in enumerate(new):
@@ -72,19 +83,29 @@ def _same_scalar(old: Any, new: Any) -> bool:
 
 
 def _styled(value: Any) -> Any:
-    """Plain data as round-trip nodes; multi-line strings become ``|`` blocks."""
+    """Plain data as round-trip nodes; strings become ``"..."`` or ``|`` blocks when needed."""
     if isinstance(value, Mapping):
-        return CommentedMap((str(k), _styled(v)) for k, v in value.items())
+        return CommentedMap((_key(k), _styled(v)) for k, v in value.items())
     if isinstance(value, list | tuple):
         return CommentedSeq(_styled(item) for item in value)
+    if isinstance(value, str) and _ESCAPED.search(value):
+        return DoubleQuotedScalarString(value)
     if isinstance(value, str) and "\n" in value:
         return LiteralScalarString(value)
     return value
 
 
+def _key(key: Any) -> str:
+    """A mapping key: double-quoted when it holds a character written only as an escape."""
+    text = str(key)
+    return DoubleQuotedScalarString(text) if _ESCAPED.search(text) else text
+
+
 def _render(tree: Any) -> str:
     buffer = StringIO()
-    round_trip_yaml().dump(tree, buffer)
+    yaml = round_trip_yaml()
+    yaml.width = sys.maxsize  # never fold: ruamel's folding of long strings can change them
+    yaml.dump(tree, buffer)
     return buffer.getvalue()
 
 

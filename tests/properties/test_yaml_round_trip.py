@@ -6,7 +6,6 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
@@ -46,14 +45,11 @@ def test_printable_text_reads_back_unchanged(data: dict[str, Any]) -> None:
     assert _round_trip(data) == data
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="spec/writer.py writes a multi-line string as a literal block even when it holds a "
-    "control character (refused when read back) or \\r / \\x85 (read back as line breaks)",
-)
 @settings(max_examples=200, deadline=None)
 @given(documents(ANY_TEXT))
 @example({"first_message": "\x1f\n"})
 @example({"first_message": "a\r\nb"})
+@example({"\x85": "a\u2028b", "k": ["\ufeff\n", "\x7f"]})
+@example({"prompt": "a\t\x01- " * 2000, "note": "word     " * 1000})  # past the width
 def test_any_text_reads_back_unchanged(data: dict[str, Any]) -> None:
     assert _round_trip(data) == data
