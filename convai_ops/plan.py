@@ -121,11 +121,22 @@ class Plan(_Frozen):
 
 
 def build_plan(client: ConvaiClient, project: Project, settings: Settings) -> tuple[Plan, Snapshot]:
-    """Read the remote state of ``project``'s agents and plan them; returns both."""
+    """Read the remote state of ``project``'s agents and plan them; returns both.
+
+    The same plan as ``make_plan(project, snapshot, ...)``, but each agent is planned as soon
+    as its read arrives, while the others are still being read.
+    """
+    env, ignore = settings.environment, tuple(project.config.ignore)
+    planned: dict[str, AgentPlan] = {}
+
+    def plan_one(spec: AgentSpec, remote: RemoteAgent | None, index: RemoteIndex) -> None:
+        planned[spec.slug] = make_agent_plan(spec, remote, index, env, ignore)
+
     snapshot = read_snapshot(
-        client, project.agents, settings.environment, concurrency=settings.concurrency
+        client, project.agents, env, concurrency=settings.concurrency, on_agent=plan_one
     )
-    return make_plan(project, snapshot, settings.environment, settings.base_url), snapshot
+    agents = tuple(planned[spec.slug] for spec in project.agents)
+    return Plan(environment=env, base_url=settings.base_url, agents=agents), snapshot
 
 
 def make_plan(project: Project, snapshot: Snapshot, env: str, base_url: str = "") -> Plan:

@@ -13,7 +13,7 @@ carrying the managed tag ``convai-ops:<slug>`` (added when convai-ops creates it
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -38,6 +38,7 @@ __all__ = [
 MANAGED_TAG_PREFIX = "convai-ops:"
 
 T = TypeVar("T")
+OnAgent = Callable[["AgentSpec", "RemoteAgent | None", "RemoteIndex"], None]
 R = TypeVar("R")
 
 
@@ -177,7 +178,12 @@ class Snapshot:
 
 
 def read_snapshot(
-    client: ConvaiClient, agents: Sequence[AgentSpec], env: str, *, concurrency: int = 8
+    client: ConvaiClient,
+    agents: Sequence[AgentSpec],
+    env: str,
+    *,
+    concurrency: int = 8,
+    on_agent: OnAgent | None = None,
 ) -> Snapshot:
     """Read the remote state of ``agents`` in ``env``: the list calls and one GET per agent.
 
@@ -186,6 +192,10 @@ def read_snapshot(
     as soon as the page of ``GET /v1/convai/agents`` naming it arrives. The client's limiter
     bounds the requests in flight. ``Snapshot.agents`` holds ``None`` for an agent still to be
     created, in the order of ``agents``.
+
+    ``on_agent(spec, remote, index)``, when given, is called in the calling thread for each
+    agent as soon as its read and the list calls are done (in the order reads finish), so work
+    on one agent overlaps the reads of the others.
 
     Raises ``NotFoundError`` when an id written in ``agent.yaml`` does not exist, and any
     ``ConvaiOpsError`` a list call or read raised (reads not yet started are cancelled).
@@ -205,7 +215,18 @@ def read_snapshot(
             if slug in by_tag:
                 reads[slug] = pool.submit(read, agent_id)
         index = lists.index(found)
-        remote = {a.slug: reads[a.slug].result() if a.slug in reads else None for a in agents}
+        specs = {a.slug: a for a in agents}
+        remote: dict[str, RemoteAgent | None] = {a.slug: None for a in agents}
+        slugs = {future: slug for slug, future in reads.items()}
+        if on_agent is not None:
+            for spec in agents:
+                if spec.slug not in reads:
+                    on_agent(spec, None, index)
+        for future in as_completed(slugs):
+            slug = slugs[future]
+            remote[slug] = future.result()
+            if on_agent is not None:
+                on_agent(specs[slug], remote[slug], index)
     except BaseException:
         pool.shutdown(wait=True, cancel_futures=True)
         raise

@@ -16,6 +16,8 @@ import pytest
 
 from convai_ops.api import ConvaiClient
 from convai_ops.errors import NotFoundError
+from convai_ops.plan import build_plan, make_plan
+from convai_ops.settings import Settings
 from convai_ops.spec import load_project
 from convai_ops.state import managed_tag, read_snapshot
 from tests.helpers import copy_example
@@ -116,3 +118,35 @@ def test_an_explicit_id_that_does_not_exist_raises_not_found(tmp_path: Path) -> 
     with _client(api) as client, pytest.raises(NotFoundError):
         read_snapshot(client, project.agents, "staging")
     assert "agent-gone" in api.reads
+
+
+def test_on_agent_sees_each_agent_once_with_the_finished_index(tmp_path: Path) -> None:
+    project = load_project(copy_example(tmp_path / "repo"))
+    api = ScriptedApi([_summary("agent-assistant", managed_tag("assistant"))])
+    seen: list[tuple[str, str | None, int]] = []
+    with _client(api) as client:
+        snapshot = read_snapshot(
+            client,
+            project.agents,
+            "staging",
+            on_agent=lambda spec, remote, index: seen.append(
+                (spec.slug, remote.agent_id if remote else None, len(index.test_names))
+            ),
+        )
+    assert sorted(seen) == [("assistant", "agent-assistant", 1), ("support", None, 1)]
+    assert snapshot.agents["assistant"] is not None
+
+
+def test_build_plan_equals_the_plan_of_its_snapshot(tmp_path: Path) -> None:
+    project = load_project(copy_example(tmp_path / "repo"))
+    api = ScriptedApi([_summary("agent-assistant", managed_tag("assistant"))])
+    settings = Settings.resolve(
+        project.root,
+        project.config,
+        base_url="https://api.test",
+        environ={"ELEVENLABS_API_KEY": KEY},
+    )
+    with _client(api) as client:
+        plan, snapshot = build_plan(client, project, settings)
+    assert [a.action for a in plan.agents] == ["update", "create"]
+    assert plan == make_plan(project, snapshot, settings.environment, settings.base_url)
