@@ -10,10 +10,11 @@ least ``ceil(N / concurrency) x 50 ms``. Four states:
 - *to create*: the account is empty (only the list calls are needed).
 
 Printed per size: the median wall time of ``build_plan`` over runs, the lower bound and their
-ratio (target within 1.3x), GETs of an agent per agent (target 1.00) and the list calls. An
-agent found by its managed tag cannot be read before the first page of ``GET
-/v1/convai/agents`` names it, so those scenarios also show the bound with that one round trip
-first, ``(ceil(N / concurrency) + 1) x 50 ms``. To tell convai-ops' own cost from the
+ratio, GETs of an agent per agent (target 1.00) and the list calls. An agent found by its
+managed tag cannot be read before the first page of ``GET /v1/convai/agents`` names it, so the
+lower bound of those scenarios is ``(ceil(N / concurrency) + 1) x 50 ms``: the 1.3x target is
+judged against that bound there, and against ``ceil(N / concurrency) x 50 ms`` when ids are
+pinned (both ratios are printed). To tell convai-ops' own cost from the
 emulator's, each run also times a *floor*: the same agent GETs sent by a bare ``httpx`` client
 at the same concurrency (no lists, no diff), and the emulator's median time per agent GET (50
 ms latency included) is shown.
@@ -47,7 +48,7 @@ from convai_ops.spec import load_project
 from convai_ops.state import map_bounded
 
 SIZES = (10, 100, 500)
-RUNS = 3
+RUNS = 5
 TARGET_RATIO = 1.3
 GET_AGENT = "GET /v1/convai/agents/{agent_id}"
 
@@ -113,23 +114,29 @@ def measure(root: Path, url: str, action: str, with_floor: bool) -> Measured:
     return Measured(median(plans), median(floors) if floors else 0.0, load, stats, ids)
 
 
+def _ratio(section: str, name: str, ratio: float, *, judged: bool) -> Figure:
+    if not judged:
+        return Figure(section, name, ratio, "x")
+    return Figure(section, name, ratio, "x", f"<= {TARGET_RATIO}", ratio <= TARGET_RATIO)
+
+
 def _figures(count: int, scenario: str, measured: Measured, concurrency: int) -> list[Figure]:
     section = f"plan {count} agents, {scenario}"
     bound = lower_bound(count, concurrency)
+    pinned = scenario == "ids pinned"
     figures = [Figure(section, f"build_plan wall time (median of {RUNS})", measured.seconds, "s")]
     if scenario != "to create":
-        ratio = measured.seconds / bound
         per_agent = measured.stats.by_route.get(GET_AGENT, 0) / count
         figures += [
             Figure(section, f"lower bound ceil(N/{concurrency}) x 50 ms", bound, "s"),
-            Figure(section, "wall / lower bound", ratio, "x", f"<= {TARGET_RATIO}", ratio <= 1.3),
+            _ratio(section, "wall / lower bound", measured.seconds / bound, judged=pinned),
             Figure(section, "agent GETs per agent", per_agent, "", "1.00", per_agent == 1),
         ]
-        if scenario != "ids pinned":
-            after_list = lower_bound(count, concurrency) + LATENCY_MS / 1000.0
+        if not pinned:  # found by tag: judged against the bound with the agents list first
+            after_list = bound + LATENCY_MS / 1000.0
             figures += [
                 Figure(section, "bound with the agents list first (+1 x 50 ms)", after_list, "s"),
-                Figure(section, "wall / that bound", measured.seconds / after_list, "x"),
+                _ratio(section, "wall / that bound", measured.seconds / after_list, judged=True),
             ]
     if measured.floor:
         figures += [
