@@ -237,11 +237,9 @@ def _changed_paths(
         here = (*prefix, str(key))
         if key not in before or key not in after:
             yield here
-        elif json_equal(before[key], after[key]):
-            continue
         elif isinstance(before[key], Mapping) and isinstance(after[key], Mapping):
             yield from _changed_paths(before[key], after[key], here)
-        else:
+        elif not json_equal(before[key], after[key]):
             yield here
 
 
