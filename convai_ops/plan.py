@@ -10,8 +10,8 @@ holding only what the repository declares:
 - ``tests``: the sorted remote test names (content-addressed) attached to the agent.
 
 Paths listed under ``ignore:`` (JSON pointers, project-wide and per agent) are removed from both
-views. The views are compared by walking dicts key by key; anything else is a leaf compared as JSON
-values (a list is one field, shown whole; ``1 == 1.0``, ``True != 1``).
+views. The views are compared with deepdiff: a dict is walked key by key, anything else is a leaf
+compared as JSON values (a list is one field, shown whole; ``1 == 1.0``, ``True != 1``).
 Values under sensitive keys (headers, secrets, tokens, passwords, API keys) are masked.
 """
 
@@ -20,9 +20,11 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
+from deepdiff import DeepDiff
+from deepdiff.operator import BaseOperator
 from pydantic import BaseModel, ConfigDict
 
 from convai_ops.dicts import json_equal
@@ -221,26 +223,38 @@ def diff_views(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[Fiel
     """Field changes turning ``before`` into ``after``, sorted by path.
 
     ``kind`` is ``add`` when the path is missing in ``before``, ``remove`` when missing in
-    ``after``, else ``change``. Dicts present on both sides are walked key by key; a key on one
-    side only is one change holding its whole value; an empty ``before`` gives every leaf of
-    ``after``. Anything else is a leaf compared as JSON values (``dicts.json_equal``): a list is
-    one field, shown whole; ``1 == 1.0`` but ``True != 1``.
+    ``after``, else ``change``. Dicts present on both sides are walked key by key (deepdiff); a
+    key on one side only is one change holding its whole value; an empty ``before`` gives every
+    leaf of ``after``. Anything else is a leaf compared as JSON values (``dicts.json_equal``): a
+    list is one field, shown whole; ``1 == 1.0`` but ``True != 1``.
     """
-    paths = _leaf_paths(after) if not before else _changed_paths(before, after)
-    return [_change(before, after, path) for path in sorted(set(paths))]
+    if not before:  # nothing exists yet: every declared leaf is an add
+        paths = set(_leaf_paths(after))
+    elif json_equal(before, after):  # the common case (an in-sync agent): nothing to walk
+        paths = set()
+    else:
+        tree = DeepDiff(
+            dict(before),
+            dict(after),
+            view="tree",
+            custom_operators=[_JsonLeaves()],
+            threshold_to_diff_deeper=0,
+        )
+        found = (item for items in tree.values() for item in items)
+        paths = {tuple(str(key) for key in item.path(output_format="list")) for item in found}
+    return [_change(before, after, path) for path in sorted(paths)]
 
 
-def _changed_paths(
-    before: Mapping[str, Any], after: Mapping[str, Any], prefix: tuple[str, ...] = ()
-) -> Iterator[tuple[str, ...]]:
-    for key in [*before, *(key for key in after if key not in before)]:
-        here = (*prefix, str(key))
-        if key not in before or key not in after:
-            yield here
-        elif isinstance(before[key], Mapping) and isinstance(after[key], Mapping):
-            yield from _changed_paths(before[key], after[key], here)
-        elif not json_equal(before[key], after[key]):
-            yield here
+class _JsonLeaves(BaseOperator):
+    """Makes deepdiff compare every non-dict value whole, as JSON does (``dicts.json_equal``)."""
+
+    def match(self, level: Any) -> bool:
+        return not (isinstance(level.t1, Mapping) and isinstance(level.t2, Mapping))
+
+    def give_up_diffing(self, level: Any, diff_instance: Any) -> bool:
+        if not json_equal(level.t1, level.t2):
+            diff_instance.custom_report_result("values_changed", level, {})
+        return True
 
 
 def _leaf_paths(value: Any, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
