@@ -4,7 +4,7 @@ Layout read by :func:`load_project`::
 
     convai-ops.yaml              environments, default_environment, concurrency, ignore
     agents/<slug>/agent.yaml     name, tags, environments, prompt_file, conversation_config,
-                                 platform_settings, knowledge_base, tools, overrides, ignore, prune
+                                 platform_settings, knowledge_base, tools, overrides, ignore
     agents/<slug>/prompt.md      the system prompt (named by prompt_file)
     agents/<slug>/knowledge/*    documents for the knowledge base (all files)
     agents/<slug>/tests/*.yaml   tests (the API's create-test body + repeat, min_pass)

@@ -46,7 +46,6 @@ def load_agent(directory: Path, config: ProjectConfig) -> AgentSpec:
         tools=tuple(spec.tools) if spec.tools is not None else None,
         tests=load_tests(directory),
         ignore=tuple(spec.ignore),
-        prune=spec.prune,
     )
 
 

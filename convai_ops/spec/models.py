@@ -123,7 +123,6 @@ class AgentSpec(_Frozen):
     tools: tuple[str, ...] | None = None
     tests: tuple[TestSpec, ...] = ()
     ignore: tuple[str, ...] = ()
-    prune: bool = False
 
     @property
     def path(self) -> Path:

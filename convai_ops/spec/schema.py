@@ -164,7 +164,6 @@ class AgentFile(_FileModel):
     tools: list[Text] | None = Field(None, description="Tool names or ids.")
     overrides: dict[Name, OverrideFile] = Field(default_factory=dict)
     ignore: list[JsonPointer] = Field(default_factory=list)
-    prune: bool = False
 
 
 class TestOptions(_FileModel):

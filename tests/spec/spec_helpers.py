@@ -44,7 +44,6 @@ overrides:
     tags: [support]
     conversation_config: {agent: {prompt: {temperature: 0.3}}}
 ignore: [/platform_settings/widget]
-prune: false
 """,
     "agents/support/prompt.md": "You are Acme's support agent.\nBe brief.\n",
     "agents/support/knowledge/refunds.md": "Refunds within 30 days.\n",

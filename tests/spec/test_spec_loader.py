@@ -125,7 +125,6 @@ def test_agent_fields(project: Project) -> None:
     assert support.prompt_file == support.dir / "prompt.md"
     assert support.tools == ("lookup_order",)
     assert support.ignore == ("/platform_settings/widget",)
-    assert support.prune is False
     assert support.overrides == {
         "production": {
             "tags": ["support"],
