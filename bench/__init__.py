@@ -1,6 +1,6 @@
 """Benchmarks of convai-ops against the local emulator with injected latency.
 
-Run everything (about three and a half minutes on two cores) and print one table::
+Run everything (about two and a half minutes on two cores) and print one table::
 
     .venv/bin/python -m bench
 

@@ -1,5 +1,5 @@
 """Run every benchmark in one workspace (projects and emulator states built once) and print
-one table of all figures; about three and a half minutes on two cores.
+one table of all figures; about two and a half minutes on two cores.
 
     .venv/bin/python -m bench            # or: python -m bench.run_all
 """
