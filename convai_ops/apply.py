@@ -23,6 +23,8 @@ for its test run sends nothing):
 from __future__ import annotations
 
 import copy
+import re
+import secrets
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -55,11 +57,14 @@ __all__ = [
     "ApplyOptions",
     "ApplyResult",
     "Staged",
+    "apply_branch_name",
     "apply_plan",
     "stage_agent",
 ]
 
 BRANCH_PREFIX = "convai-ops-"
+# apply's own branches: convai-ops-<milliseconds>-<6 hex>; older ones lack the random part
+_APPLY_BRANCH = re.compile(rf"{BRANCH_PREFIX}\d{{10,}}(-[0-9a-f]{{6}})?")
 Status = Literal["merged", "unchanged", "tests_failed", "error"]
 Reporter = Callable[[str, str], None]
 
@@ -282,7 +287,7 @@ def _stage_branch(
     created = ctx.client.create_branch(
         main.agent_id,
         parent_version_id=str(main.version_id),
-        name=branch_name or f"{BRANCH_PREFIX}{int(time.time() * 1000)}",
+        name=branch_name or apply_branch_name(),
         description=ctx.options.description,
         conversation_config=conversation,
         platform_settings=platform,
@@ -290,6 +295,13 @@ def _stage_branch(
     branch_id: str = created["created_branch_id"]
     ctx.report(spec.slug, f"created branch {branch_id} from main version {main.version_id}")
     return branch_id
+
+
+def apply_branch_name() -> str:
+    """A fresh name for apply's branch, ``convai-ops-<unix milliseconds>-<6 hex>``: the random
+    part keeps two applies started in the same millisecond (two CI jobs) from colliding on the
+    API's one-name-per-agent rule (``409``)."""
+    return f"{BRANCH_PREFIX}{int(time.time() * 1000)}-{secrets.token_hex(3)}"
 
 
 def _find_branch(ctx: ApplyContext, agent_id: str, name: str) -> str | None:
@@ -400,13 +412,14 @@ def _verify(
 
 
 def _archive_kept_branches(ctx: ApplyContext, outcomes: Sequence[AgentOutcome]) -> None:
-    """``--cleanup``: archive every unarchived ``convai-ops-<time>`` branch of these agents
-    (branches of failed applies; pull-request check branches ``convai-ops-pr-*`` are left)."""
+    """``--cleanup``: archive every unarchived branch of these agents that apply named
+    (``convai-ops-<time>-<hex>``: branches of failed applies). Branches of ``check`` (for a pull
+    request, ``convai-ops-pr-<n>``, or named with ``--branch-name``) are left."""
     for outcome in outcomes:
         agent_id = str(outcome.agent_id)
         for branch in ctx.client.list_branches(agent_id):
             name = branch["name"]
-            if branch["is_archived"] or not name.startswith(BRANCH_PREFIX) or "-pr-" in name:
+            if branch["is_archived"] or not _APPLY_BRANCH.fullmatch(name):
                 continue
             ctx.client.update_branch(agent_id, branch["id"], is_archived=True)
             ctx.report(outcome.slug, f"archived branch {name} ({branch['id']})")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 import threading
 from pathlib import Path
 from typing import Any
@@ -12,7 +13,7 @@ from typing import Any
 import httpx
 
 from convai_ops.api import ConvaiClient
-from convai_ops.apply import ApplyOptions, apply_plan
+from convai_ops.apply import ApplyOptions, apply_branch_name, apply_plan
 from convai_ops.plan import build_plan
 from convai_ops.settings import Settings
 from convai_ops.spec import load_project
@@ -97,8 +98,31 @@ def test_saved_plan_refused_when_repository_changed(cli: Any, project: Path) -> 
     assert "agents/support changed in the repository since the plan" in err
 
 
+class _Interleave:
+    """Orders two concurrent applies, ``a`` and ``b``, through their reporters: both plan
+    against the same main, ``b`` creates its branch before ``a`` can merge, and ``b`` goes on
+    (polls its tests, checks main before merging) only once ``a`` has finished."""
+
+    def __init__(self) -> None:
+        self.planned = threading.Barrier(2, timeout=30)
+        self.b_branched = threading.Event()
+        self.a_done = threading.Event()
+
+    def reporter(self, key: str) -> Any:
+        def report(slug: str, message: str) -> None:
+            if not message.startswith("created branch"):
+                return
+            if key == "a":
+                self.b_branched.wait(30)
+            else:
+                self.b_branched.set()
+                self.a_done.wait(30)
+
+        return report
+
+
 def _apply_in_thread(
-    server: Any, project: Path, results: dict[str, Any], key: str, poll: float
+    server: Any, project: Path, results: dict[str, Any], key: str, order: _Interleave
 ) -> None:
     loaded = load_project(project)
     settings = Settings.resolve(
@@ -106,13 +130,18 @@ def _apply_in_thread(
         loaded.config,
         base_url=server.url,
         environ={"ELEVENLABS_API_KEY": KEY},
-        poll_initial=poll,
+        poll_initial=0.05,
     )
-    with ConvaiClient(settings.base_url, KEY) as client:
-        planned, snapshot = build_plan(client, loaded, settings)
-        results[key] = apply_plan(
-            client, loaded, planned, snapshot.index, ApplyOptions.from_settings(settings)
-        )
+    try:
+        with ConvaiClient(settings.base_url, KEY) as client:
+            planned, snapshot = build_plan(client, loaded, settings)
+            order.planned.wait()
+            options = ApplyOptions.from_settings(settings)
+            report = order.reporter(key)
+            results[key] = apply_plan(client, loaded, planned, snapshot.index, options, report)
+    finally:
+        if key == "a":
+            order.a_done.set()
 
 
 def test_two_concurrent_applies_exactly_one_merges(
@@ -122,12 +151,12 @@ def test_two_concurrent_applies_exactly_one_merges(
     prompt = project / "agents/assistant/prompt.md"
     prompt.write_text(prompt.read_text().replace("one or two sentences", "two sentences at most"))
     results: dict[str, Any] = {}
-    # Both start from the same main version; the second one's tests finish later (it polls
-    # less often), by which time the first has merged.
-    runs = [("a", 0.05), ("b", 0.6)]
+    # Both plan against the same main version and both branch from it; b's tests finish
+    # after a has merged, so b must find main moved and refuse to merge.
+    order = _Interleave()
     threads = [
-        threading.Thread(target=_apply_in_thread, args=(server, project, results, k, p))
-        for k, p in runs
+        threading.Thread(target=_apply_in_thread, args=(server, project, results, k, order))
+        for k in ("a", "b")
     ]
     for thread in threads:
         thread.start()
@@ -135,11 +164,22 @@ def test_two_concurrent_applies_exactly_one_merges(
         thread.join(timeout=60)
     first = next(o for o in results["a"].outcomes if o.slug == "assistant")
     second = next(o for o in results["b"].outcomes if o.slug == "assistant")
-    assert (first.status, second.status) == ("merged", "error")
+    assert (first.status, second.status) == ("merged", "error"), (first.message, second.message)
     moved_to = main_config(server, first.agent_id)["version_id"]
     assert "main moved from version" in second.message and moved_to in second.message
     merges = [e for e in server.emulator.request_log if e.path.endswith("/merge")]
     assert len(merges) == 3  # two from the initial apply, one from the concurrent pair
+    assert len(_posts(server, "/branches")) == 4  # b did branch from the old main, as a did
+
+
+def _branches(server: Any, agent_id: str) -> dict[str, dict[str, Any]]:
+    """Branch name -> the branch (``id``, ``is_archived``, ...), for one agent."""
+    response = httpx.get(
+        f"{server.url}/v1/convai/agents/{agent_id}/branches",
+        params={"include_archived": True},
+        headers={"xi-api-key": KEY},
+    )
+    return {b["name"]: b for b in response.json()["results"]}
 
 
 def test_failed_branch_is_kept_then_cleanup_archives_it(
@@ -152,16 +192,26 @@ def test_failed_branch_is_kept_then_cleanup_archives_it(
     assert code == 3
     agent_id = agent_ids(server)["support"]
     kept = [
-        b
-        for b in httpx.get(
-            f"{server.url}/v1/convai/agents/{agent_id}/branches", headers={"xi-api-key": KEY}
-        ).json()["results"]
-        if not b["is_archived"] and b["name"].startswith("convai-ops-")
+        name
+        for name, branch in _branches(server, agent_id).items()
+        if not branch["is_archived"] and name.startswith("convai-ops-")
     ]
-    assert len(kept) == 1 and kept[0]["id"] in out
+    assert len(kept) == 1 and _branches(server, agent_id)[kept[0]]["id"] in out
+    # a check's branch (named as check names one after a git branch) is not apply's leftover
+    assert cli("check", "--branch-name", "convai-ops-fix-refunds")[0] == 3
     code, out, _ = cli("apply", "--auto-approve", "--target", "support", "--cleanup")
     assert code == 3
-    assert f"archived branch {kept[0]['name']}" in out
+    assert f"archived branch {kept[0]}" in out
+    branches = _branches(server, agent_id)
+    assert branches[kept[0]]["is_archived"] is True
+    assert branches["convai-ops-fix-refunds"]["is_archived"] is False
+    assert "archived branch convai-ops-fix-refunds" not in out
+
+
+def test_apply_branch_names_do_not_collide_within_a_millisecond() -> None:
+    names = {apply_branch_name() for _ in range(2000)}  # far faster than 2000 ms
+    assert len(names) == 2000
+    assert all(re.fullmatch(r"convai-ops-\d{13}-[0-9a-f]{6}", name) for name in names)
 
 
 def test_gates_waiting_for_tests_do_not_hold_the_request_slots(cli: Any, server: Any) -> None:
