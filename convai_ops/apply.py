@@ -189,9 +189,10 @@ class Staged:
 def stage_agent(ctx: ApplyContext, planned: AgentPlan, *, branch_name: str | None = None) -> Staged:
     """Steps 1-5 of the module docstring: shell, main, uploads, branch, tests. Never merges.
 
-    With ``branch_name``, an unarchived branch of that name is reused (its config replaced by
+    With ``branch_name``, the branch of that name is reused (its config replaced by
     ``PATCH /v1/convai/agents/{id}?branch_id=``) instead of creating a new one: later pushes to
-    a pull request update the same branch.
+    a pull request update the same branch. An archived one is first unarchived
+    (``PATCH .../branches/{branch_id}``): a name stays taken while its branch is archived.
     """
     spec = ctx.project.agent(planned.slug)
     agent_id, created = planned.agent_id, False
@@ -278,7 +279,7 @@ def _stage_branch(
     branch_name: str | None,
 ) -> str:
     conversation, platform = _branch_config(ctx, spec, tests, locators)
-    existing = _find_branch(ctx, main.agent_id, branch_name) if branch_name else None
+    existing = _find_branch(ctx, spec, main.agent_id, branch_name) if branch_name else None
     if existing:
         body = {"conversation_config": conversation, "platform_settings": platform}
         ctx.client.update_agent(main.agent_id, body, branch_id=existing)
@@ -304,9 +305,17 @@ def apply_branch_name() -> str:
     return f"{BRANCH_PREFIX}{int(time.time() * 1000)}-{secrets.token_hex(3)}"
 
 
-def _find_branch(ctx: ApplyContext, agent_id: str, name: str) -> str | None:
-    branches = ctx.client.list_branches(agent_id)
-    return next((b["id"] for b in branches if b["name"] == name and not b["is_archived"]), None)
+def _find_branch(ctx: ApplyContext, spec: AgentSpec, agent_id: str, name: str) -> str | None:
+    """The id of ``agent_id``'s branch called ``name`` (unarchived first if need be), or
+    ``None`` when it has none."""
+    branches = ctx.client.list_branches(agent_id, include_archived=True)
+    found = next((b for b in branches if b["name"] == name), None)
+    if found is None:
+        return None
+    if found["is_archived"]:
+        ctx.client.update_branch(agent_id, found["id"], is_archived=False)
+        ctx.report(spec.slug, f"unarchived branch {name} ({found['id']}) to reuse it")
+    return str(found["id"])
 
 
 def _branch_config(

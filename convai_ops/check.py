@@ -6,8 +6,9 @@ Per agent with changes in the plan (agents in parallel, as in ``apply``: up to
 
 1. The branch name must not be the agent's main branch (``GET /v1/convai/agents/{id}/branches``).
 2. ``apply.stage_agent`` with ``branch_name``: new knowledge documents and content-addressed tests
-   are created, then an unarchived branch of that name is reused
-   (``PATCH /v1/convai/agents/{id}?branch_id=``) or created
+   are created, then the branch of that name is reused (unarchived first if it was archived:
+   ``PATCH /v1/convai/agents/{id}/branches/{branch_id}``, then
+   ``PATCH /v1/convai/agents/{id}?branch_id=``) or created
    (``POST /v1/convai/agents/{id}/branches``), and the agent's tests run on it
    (``POST /v1/convai/agents/{id}/run-tests``, polling ``GET /v1/convai/test-invocations/{id}``).
    A new agent is first created as an empty shell, as ``apply`` does.

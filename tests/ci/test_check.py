@@ -179,6 +179,34 @@ def test_later_push_updates_the_same_branch(
     assert [e.query for e in patches] == [f"branch_id={branch['id']}"]
 
 
+def test_a_push_after_the_branch_was_archived_reuses_it(
+    cli: Runner,
+    server: EmulatorServer,
+    project: Path,
+    applied: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Someone archived the pull request's branch in the dashboard; its name stays taken, so
+    # the next push must bring that branch back rather than fail creating a new one (409).
+    support = applied["support"]
+    monkeypatch.setenv("GITHUB_REF", "refs/pull/8/merge")
+    commit(project, {"agents/support/prompt.md": PROMPT.replace("30 days", "14 days")}, "one")
+    assert cli("check", "--changed-since", "HEAD~1")[0] == 3
+    [branch] = _branches_named(server, support, "convai-ops-pr-8")
+    archived = httpx.patch(
+        f"{server.url}/v1/convai/agents/{support}/branches/{branch['id']}",
+        json={"is_archived": True},
+        headers={"xi-api-key": KEY},
+    )
+    assert archived.status_code == 200
+    commit(project, {"agents/support/prompt.md": PROMPT + "Be kind.\n"}, "two")
+    code, out, err = cli("check", "--changed-since", "HEAD~2")
+    assert code == 0, out + err
+    assert f"unarchived branch convai-ops-pr-8 ({branch['id']})" in out
+    [again] = _branches_named(server, support, "convai-ops-pr-8")
+    assert again["id"] == branch["id"] and again["is_archived"] is False
+
+
 def test_refuses_to_stage_on_the_main_branch(
     cli: Runner, server: EmulatorServer, project: Path, applied: dict[str, str]
 ) -> None:
