@@ -53,12 +53,13 @@ def coloured(text: str, marker: str) -> str:
 
 
 def summary_line(plan: Plan) -> str:
-    """``Plan: 1 to create, 2 to update, 0 to delete; 7 tests will run.``"""
+    """``Plan: 1 to create, 2 to update, 5 unchanged; 7 tests will run.`` (convai-ops never
+    deletes an agent, so there is no count of deletes.)"""
     tests = plan.tests_to_run
     noun = "test" if tests == 1 else "tests"
     return (
         f"Plan: {plan.count('create')} to create, {plan.count('update')} to update, "
-        f"0 to delete; {tests} {noun} will run."
+        f"{plan.count('no-op')} unchanged; {tests} {noun} will run."
     )
 
 

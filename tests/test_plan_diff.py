@@ -79,7 +79,7 @@ def test_one_line_prompt_edit_renders_as_one_line_diff() -> None:
     assert plus == ["+ Refunds within 14 days."]
     assert "  You are Ava." in text  # one line of context
     assert "(4 unchanged fields hidden)" in text
-    assert text.rstrip().endswith("Plan: 0 to create, 1 to update, 0 to delete; 1 test will run.")
+    assert text.rstrip().endswith("Plan: 0 to create, 1 to update, 0 unchanged; 1 test will run.")
 
 
 def test_no_changes_says_so() -> None:

@@ -14,7 +14,7 @@ def test_plan_shows_agents_to_create(cli: Any) -> None:
     assert code == 2
     assert "+ assistant will be created" in out
     assert "+ support will be created" in out
-    assert "Plan: 2 to create, 0 to update, 0 to delete; 5 tests will run." in out
+    assert "Plan: 2 to create, 0 to update, 0 unchanged; 5 tests will run." in out
 
 
 def test_apply_creates_then_plan_is_empty(cli: Any, server: Any) -> None:
@@ -38,7 +38,7 @@ def test_prompt_edit_shows_the_line_and_exits_2(cli: Any, project: Path) -> None
     assert code == 2
     assert "- Opening hours of the office are Monday to Friday, 8 am to 6 pm." in out
     assert "+ Opening hours of the office are Monday to Friday, 9 am to 5 pm." in out
-    assert "Plan: 0 to create, 1 to update" in out
+    assert "Plan: 0 to create, 1 to update, 1 unchanged; 3 tests will run." in out
 
 
 def test_failing_apply_leaves_main_identical(cli: Any, server: Any, project: Path) -> None:
