@@ -14,6 +14,9 @@ Per agent with changes in the plan (agents in parallel, as in ``apply``: up to
    A new agent is first created as an empty shell, as ``apply`` does.
 3. Nothing is merged: the branch stays for inspection and for the next push to update.
 
+When the pull request closes, :func:`close_check` (``check --close``) archives its branch on
+every agent that has one.
+
 An agent whose plan is empty (for example only a YAML comment changed) is reported as having
 no changes to test; no API call is made for it.
 """
@@ -24,7 +27,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from convai_ops.apply import (
     GATES_PER_SLOT,
@@ -36,7 +39,7 @@ from convai_ops.apply import (
 )
 from convai_ops.errors import EXIT_ERROR, EXIT_OK, EXIT_TESTS_FAILED, ConvaiOpsError, UsageError
 from convai_ops.git import changed_agents, commit_info, current_branch
-from convai_ops.state import map_bounded
+from convai_ops.state import find_agent_ids, map_bounded
 from convai_ops.testing import PollPolicy, TestReport
 
 if TYPE_CHECKING:
@@ -52,7 +55,9 @@ __all__ = [
     "BranchName",
     "CheckResult",
     "CheckStatus",
+    "ClosedBranch",
     "check_branch",
+    "close_check",
     "run_check",
     "sanitise_branch_name",
     "select_changed",
@@ -180,6 +185,55 @@ def run_check(
     checks = map_bounded(lambda a: _check_agent(ctx, a, branch.name), list(plan.agents), gates)
     commit = commit_info(project.root)
     return CheckResult(plan, branch, tuple(checks), since, commit.describe() if commit else None)
+
+
+@dataclass(frozen=True)
+class ClosedBranch:
+    """One agent's check branch when its pull request closed: ``archived``, or kept and why."""
+
+    slug: str
+    agent_id: str
+    branch_id: str
+    archived: bool
+    message: str
+
+
+def close_check(
+    client: ConvaiClient,
+    project: Project,
+    settings: Settings,
+    branch: BranchName,
+    report: Reporter | None = None,
+) -> tuple[ClosedBranch, ...]:
+    """Archive the unarchived branch called ``branch.name`` on every agent of ``project`` that
+    has one (``GET /v1/convai/agents/{id}/branches``, then ``PATCH
+    /v1/convai/agents/{id}/branches/{branch_id}`` with ``is_archived``). A branch that serves
+    live traffic (``current_live_percentage`` above 0, main among them) is kept and reported.
+    Stages, tests and merges nothing; agents without the branch are left out of the result.
+    Raises the ``ConvaiOpsError`` of a failed call."""
+    ids = find_agent_ids(client, project.agents, settings.environment)
+
+    def close(slug: str) -> list[ClosedBranch]:
+        found = [b for b in client.list_branches(ids[slug]) if b["name"] == branch.name]
+        return [_close_one(client, slug, ids[slug], b, report or _silent) for b in found]
+
+    closed = map_bounded(close, list(ids), settings.concurrency)
+    return tuple(item for items in closed for item in items)
+
+
+def _close_one(
+    client: ConvaiClient, slug: str, agent_id: str, branch: Mapping[str, Any], report: Reporter
+) -> ClosedBranch:
+    name, branch_id = branch["name"], str(branch["id"])
+    live = branch.get("current_live_percentage") or 0
+    if live > 0:
+        message = f"kept branch {name} ({branch_id}): it serves {live:g}% of live traffic"
+        report(slug, message)
+        return ClosedBranch(slug, agent_id, branch_id, False, message)
+    client.update_branch(agent_id, branch_id, is_archived=True)
+    message = f"archived branch {name} ({branch_id})"
+    report(slug, message)
+    return ClosedBranch(slug, agent_id, branch_id, True, message)
 
 
 def _silent(slug: str, message: str) -> None:

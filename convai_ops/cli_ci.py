@@ -19,6 +19,7 @@ Examples:
   convai-ops check --changed-since origin/main
   convai-ops check --changed-since HEAD~1 --markdown check.md --junit check.xml
   convai-ops check --branch-name convai-ops-try-shorter-prompt
+  convai-ops check --close          # the pull request closed: archive its branches
 """
 
 EPILOG_PROMOTE = """\b
@@ -51,6 +52,12 @@ def _api_options(func: Any) -> Any:
     help="Agent branch to stage on. Default: from the pull request (GITHUB_REF "
     "refs/pull/<n>/merge -> convai-ops-pr-<n>), else GITHUB_HEAD_REF, else the git branch.",
 )
+@click.option(
+    "--close",
+    is_flag=True,
+    help="The pull request closed: archive its agent branch on every agent that has one. "
+    "Stages, tests and merges nothing.",
+)
 @click.option("--markdown", type=_FILE, metavar="FILE", help="Write the pull-request report here.")
 @click.option("--junit", type=_FILE, metavar="FILE", help="Write JUnit XML here.")
 @click.option(
@@ -66,6 +73,7 @@ def check(
     /,
     changed_since: str | None,
     branch_name: str | None,
+    close: bool,
     markdown: str | None,
     junit: str | None,
     step_summary: str | None,
@@ -85,6 +93,9 @@ def check(
 
     project, settings = load(ctx, **flags)
     branch = check_branch(branch_name, os.environ, project.root)
+    if close:
+        _refuse_with_close(changed_since=changed_since, markdown=markdown, junit=junit)
+        return _close(project, settings, branch)
     click.echo(f"Agent branch: {branch.name} (from {branch.source}); nothing will be merged.")
     project = select_changed(project, changed_since) if changed_since else project
     with make_client(settings) as client:
@@ -98,6 +109,27 @@ def check(
     click.echo(render_check_text(result), nl=False)
     publish_check(result, **_paths(markdown=markdown, junit=junit, step_summary=step_summary))
     return int(result.exit_code)
+
+
+def _refuse_with_close(**options: str | None) -> None:
+    from convai_ops.errors import UsageError
+
+    given = [f"--{name.replace('_', '-')}" for name, value in options.items() if value]
+    if given:
+        raise UsageError(f"--close stages and tests nothing: drop {', '.join(given)}")
+
+
+def _close(project: Any, settings: Any, branch: Any) -> int:
+    """``check --close``: archive ``branch`` on every agent; exit 0 (1 on an API error)."""
+    from convai_ops.check import close_check
+    from convai_ops.cli_common import echo_reporter, make_client
+    from convai_ops.report import render_close_text
+
+    click.echo(f"Agent branch: {branch.name} (from {branch.source}); archiving it.")
+    with make_client(settings) as client:
+        closed = close_check(client, project, settings, branch, echo_reporter())
+    click.echo(render_close_text(branch, closed), nl=False)
+    return 0
 
 
 def _paths(**paths: str | None) -> dict[str, Any]:

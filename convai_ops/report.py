@@ -20,7 +20,7 @@ from convai_ops.junit import write_junit
 from convai_ops.render import MARKDOWN_LIMIT, render_apply_result, render_plan_markdown
 
 if TYPE_CHECKING:
-    from convai_ops.check import AgentCheck, CheckResult, CheckStatus
+    from convai_ops.check import AgentCheck, BranchName, CheckResult, CheckStatus, ClosedBranch
     from convai_ops.promote import PromoteResult
     from convai_ops.testing import TestVerdict
 
@@ -29,6 +29,7 @@ __all__ = [
     "publish_check",
     "render_check_markdown",
     "render_check_text",
+    "render_close_text",
     "render_promote_result",
 ]
 
@@ -57,6 +58,14 @@ def render_check_text(result: CheckResult) -> str:
         lines.extend(_failed_text(v) for v in (check.report.failed if check.report else ()))
     lines.append(f"Check: {_counts(result)}.")
     return redact("\n".join(lines) + "\n")
+
+
+def render_close_text(branch: BranchName, closed: Sequence[ClosedBranch]) -> str:
+    """The closing line of ``check --close``: how many branches were archived and kept."""
+    if not closed:
+        return f"Close: no agent has an unarchived branch {branch.name}.\n"
+    archived = sum(c.archived for c in closed)
+    return f"Close: {archived} branch(es) archived, {len(closed) - archived} kept.\n"
 
 
 def _failed_text(verdict: TestVerdict) -> str:

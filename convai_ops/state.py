@@ -28,6 +28,7 @@ __all__ = [
     "Snapshot",
     "document_name",
     "fetch_index",
+    "find_agent_ids",
     "managed_tag",
     "map_bounded",
     "project_onto",
@@ -102,6 +103,17 @@ def fetch_index(client: ConvaiClient, agents: Sequence[AgentSpec], env: str) -> 
     with ThreadPoolExecutor(max_workers=2) as pool:
         lists = _Lists.start(pool, client, agents, env)
         return lists.index(dict(lists.managed_agents()))
+
+
+def find_agent_ids(client: ConvaiClient, agents: Sequence[AgentSpec], env: str) -> dict[str, str]:
+    """``slug -> agent id`` for those of ``agents`` that exist in ``env``: the id in
+    ``agent.yaml``, else the agent carrying the managed tag (``GET /v1/convai/agents``, called
+    only when some agent has no id written down)."""
+    ids = {a.slug: agent_id for a in agents if (agent_id := a.agent_id(env))}
+    if len(ids) < len(agents):
+        tagged = dict(_Lists(None, None, client.iter_agents(page_size=100)).managed_agents())
+        ids.update({a.slug: tagged[a.slug] for a in agents if a.slug in tagged.keys() - ids})
+    return ids
 
 
 @dataclass

@@ -207,6 +207,60 @@ def test_a_push_after_the_branch_was_archived_reuses_it(
     assert again["id"] == branch["id"] and again["is_archived"] is False
 
 
+def test_close_archives_the_pull_requests_branch_on_every_agent(
+    cli: Runner,
+    server: EmulatorServer,
+    project: Path,
+    applied: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("GITHUB_REF", "refs/pull/9/merge")
+    commit(
+        project,
+        {
+            "agents/support/prompt.md": PROMPT + "Be kind.\n",
+            "agents/helpdesk/prompt.md": PROJECT_FILES["agents/helpdesk/prompt.md"] + "Be brief.\n",
+        },
+        "both",
+    )
+    assert cli("check", "--changed-since", "HEAD~1")[0] == 0
+    monkeypatch.setenv("GITHUB_REF", "refs/pull/10/merge")  # another pull request's branch
+    commit(project, {"agents/support/prompt.md": PROMPT + "Be quick.\n"}, "other")
+    assert cli("check", "--changed-since", "HEAD~1")[0] == 0
+    monkeypatch.setenv("GITHUB_REF", "refs/pull/9/merge")
+    start = len(server.emulator.request_log)
+    code, out, err = cli("check", "--close")
+    assert code == 0, out + err
+    assert "Close: 2 branch(es) archived, 0 kept." in out
+    for slug in ("support", "helpdesk"):
+        [branch] = _branches_named(server, applied[slug], "convai-ops-pr-9")
+        assert branch["is_archived"] is True
+        assert f"  {slug}: archived branch convai-ops-pr-9 ({branch['id']})" in out
+    [other] = _branches_named(server, applied["support"], "convai-ops-pr-10")
+    assert other["is_archived"] is False
+    log = server.emulator.request_log[start:]
+    assert not [e for e in log if e.method == "POST"]  # nothing staged, run or merged
+    code, out, _ = cli("check", "--close")
+    assert code == 0
+    assert "Close: no agent has an unarchived branch convai-ops-pr-9." in out
+
+
+def test_close_keeps_a_branch_serving_live_traffic(
+    cli: Runner, server: EmulatorServer, applied: dict[str, str]
+) -> None:
+    main_name = _get(server, f"/v1/convai/agents/{applied['support']}/branches")["results"][0]
+    code, out, err = cli("check", "--close", "--branch-name", main_name["name"])
+    assert code == 0, out + err
+    assert "serves 100% of live traffic" in out
+    assert "0 branch(es) archived, 3 kept." in out  # the main branch of each of the 3 agents
+
+
+def test_close_refuses_the_options_of_a_check(cli: Runner, applied: dict[str, str]) -> None:
+    code, _, err = cli("check", "--close", "--branch-name", "x", "--junit", "c.xml")
+    assert code == 1
+    assert "--close stages and tests nothing: drop --junit" in err
+
+
 def test_refuses_to_stage_on_the_main_branch(
     cli: Runner, server: EmulatorServer, project: Path, applied: dict[str, str]
 ) -> None:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import git
+import httpx
 import pytest
 from ruamel.yaml import YAML
 
@@ -148,6 +149,49 @@ def test_check_workflow_without_the_secret_runs_only_validate(
     assert "only validate ran" in steps["API key"].output
     assert "pull requests from forks get no secrets" in (tmp_path / "summary.md").read_text()
     assert server.emulator.request_log == []
+
+
+def test_closing_the_pull_request_archives_its_branches(
+    cli: Runner, server: EmulatorServer, project: Path, tmp_path: Path
+) -> None:
+    assert cli("apply", "--auto-approve")[0] == 0
+    base = git.Repo(project).head.commit.hexsha
+    commit(
+        project,
+        {"agents/support/prompt.md": PROJECT_FILES["agents/support/prompt.md"] + "Be kind.\n"},
+        "kind",
+    )
+    assert _check_job(server, project, tmp_path, KEY, base)["Check"].code == 0
+    workflow = load_workflow(WORKFLOWS / "convai-ops-check.yml")
+    assert workflow["jobs"]["check"]["if"] == "github.event.action != 'closed'"
+    assert workflow["jobs"]["close"]["if"] == "github.event.action == 'closed'"
+    assert "closed" in workflow["on"]["pull_request"]["types"]
+    env = _base_env(tmp_path, ELEVENLABS_BASE_URL=server.url, GITHUB_REF="refs/pull/9/merge")
+    runs = run_job(
+        workflow,
+        "close",
+        cwd=project,
+        base_env=env,
+        expressions={"secrets.ELEVENLABS_API_KEY": KEY},
+        skip=_is_install,
+    )
+    steps = _by_name(runs)
+    archive = steps["Archive the pull request's agent branches"]
+    assert archive.code == 0, archive.output
+    assert "Close: 1 branch(es) archived, 0 kept." in archive.output
+    support = next(
+        a["agent_id"]
+        for a in httpx.get(f"{server.url}/v1/convai/agents", headers={"xi-api-key": KEY}).json()[
+            "agents"
+        ]
+        if "convai-ops:support" in a["tags"]
+    )
+    branches = httpx.get(
+        f"{server.url}/v1/convai/agents/{support}/branches",
+        params={"include_archived": True},
+        headers={"xi-api-key": KEY},
+    ).json()["results"]
+    assert [b["is_archived"] for b in branches if b["name"] == "convai-ops-pr-9"] == [True]
 
 
 NODE = shutil.which("node")

@@ -105,6 +105,8 @@ CASES = [
     Case(f"{CHECK} --step-summary {{out}}/summary.md"),
     Case(CHECK, (3,), project="failing-test"),
     Case(CHECK, (1,), api="echo-401", own_process=True),
+    Case("check --branch-name pr-1 --close", before=(CHECK,)),
+    Case("check --branch-name pr-1 --close", (1,), api="echo-500"),
     Case("test --junit {out}/test.xml", applied=True),
     Case("test", (1,), api="echo-500"),
     Case("drift --format json", applied=True),
