@@ -63,8 +63,8 @@ __all__ = [
 ]
 
 BRANCH_PREFIX = "convai-ops-"
-# apply's own branches: convai-ops-<milliseconds>-<6 hex>; older ones lack the random part
-_APPLY_BRANCH = re.compile(rf"{BRANCH_PREFIX}\d{{10,}}(-[0-9a-f]{{6}})?")
+# apply's own branches: convai-ops-<milliseconds>-<8 hex>; older ones lack the random part
+_APPLY_BRANCH = re.compile(rf"{BRANCH_PREFIX}\d{{10,}}(-[0-9a-f]{{8}})?")
 Status = Literal["merged", "unchanged", "tests_failed", "error"]
 Reporter = Callable[[str, str], None]
 
@@ -193,15 +193,17 @@ def stage_agent(ctx: ApplyContext, planned: AgentPlan, *, branch_name: str | Non
     ``PATCH /v1/convai/agents/{id}?branch_id=``) instead of creating a new one: later pushes to
     a pull request update the same branch. An archived one is first unarchived
     (``PATCH .../branches/{branch_id}``): a name stays taken while its branch is archived.
+    Raises ``UsageError`` before anything is uploaded when ``branch_name`` is main's.
     """
     spec = ctx.project.agent(planned.slug)
     agent_id, created = planned.agent_id, False
     if agent_id is None:
         agent_id, created = _create_shell(ctx, spec), True
     main = _read_main(ctx, spec, agent_id, None if created else planned.base_version_id)
+    existing = _find_branch(ctx, spec, main, branch_name) if branch_name else None
     tests = tuple(sync_tests(ctx.client, spec.slug, spec.tests, ctx.index))
     locators = sync_knowledge(ctx.client, spec, ctx.index, ctx.report)
-    branch_id = _stage_branch(ctx, spec, main, tests, locators, branch_name)
+    branch_id = _stage_branch(ctx, spec, main, tests, locators, branch_name, existing)
     report = _run_tests(ctx, spec.slug, agent_id, tests, branch_id)
     return Staged(agent_id, created, main, branch_id, tests, report)
 
@@ -277,9 +279,9 @@ def _stage_branch(
     tests: Sequence[SyncedTest],
     locators: list[dict[str, Any]],
     branch_name: str | None,
+    existing: str | None,
 ) -> str:
     conversation, platform = _branch_config(ctx, spec, tests, locators)
-    existing = _find_branch(ctx, spec, main.agent_id, branch_name) if branch_name else None
     if existing:
         body = {"conversation_config": conversation, "platform_settings": platform}
         ctx.client.update_agent(main.agent_id, body, branch_id=existing)
@@ -299,21 +301,27 @@ def _stage_branch(
 
 
 def apply_branch_name() -> str:
-    """A fresh name for apply's branch, ``convai-ops-<unix milliseconds>-<6 hex>``: the random
+    """A fresh name for apply's branch, ``convai-ops-<unix milliseconds>-<8 hex>``: the random
     part keeps two applies started in the same millisecond (two CI jobs) from colliding on the
     API's one-name-per-agent rule (``409``)."""
-    return f"{BRANCH_PREFIX}{int(time.time() * 1000)}-{secrets.token_hex(3)}"
+    return f"{BRANCH_PREFIX}{int(time.time() * 1000)}-{secrets.token_hex(4)}"
 
 
-def _find_branch(ctx: ApplyContext, spec: AgentSpec, agent_id: str, name: str) -> str | None:
-    """The id of ``agent_id``'s branch called ``name`` (unarchived first if need be), or
-    ``None`` when it has none."""
-    branches = ctx.client.list_branches(agent_id, include_archived=True)
+def _find_branch(ctx: ApplyContext, spec: AgentSpec, main: RemoteAgent, name: str) -> str | None:
+    """The id of the agent's branch called ``name`` (unarchived first if need be), or ``None``
+    when it has none. Raises ``UsageError`` when that branch is main: staging never writes
+    there."""
+    branches = ctx.client.list_branches(main.agent_id, include_archived=True)
     found = next((b for b in branches if b["name"] == name), None)
     if found is None:
         return None
+    if found["id"] == main.main_branch_id:
+        raise UsageError(
+            f"{spec.slug}: {name!r} is the agent's main branch; a check never writes to main: "
+            "pass another --branch-name"
+        )
     if found["is_archived"]:
-        ctx.client.update_branch(agent_id, found["id"], is_archived=False)
+        ctx.client.update_branch(main.agent_id, found["id"], is_archived=False)
         ctx.report(spec.slug, f"unarchived branch {name} ({found['id']}) to reuse it")
     return str(found["id"])
 

@@ -4,15 +4,16 @@ request, its tests run there, nothing ever merged.
 Per agent with changes in the plan (agents in parallel, as in ``apply``: up to
 ``GATES_PER_SLOT x concurrency`` at once, ``concurrency`` requests in flight):
 
-1. The branch name must not be the agent's main branch (``GET /v1/convai/agents/{id}/branches``).
-2. ``apply.stage_agent`` with ``branch_name``: new knowledge documents and content-addressed tests
-   are created, then the branch of that name is reused (unarchived first if it was archived:
+1. ``apply.stage_agent`` with ``branch_name``: the agent's branches are listed
+   (``GET /v1/convai/agents/{id}/branches``) and a name that is main's is refused before
+   anything is written; new knowledge documents and content-addressed tests are created, then
+   the branch of that name is reused (unarchived first if it was archived:
    ``PATCH /v1/convai/agents/{id}/branches/{branch_id}``, then
    ``PATCH /v1/convai/agents/{id}?branch_id=``) or created
    (``POST /v1/convai/agents/{id}/branches``), and the agent's tests run on it
    (``POST /v1/convai/agents/{id}/run-tests``, polling ``GET /v1/convai/test-invocations/{id}``).
    A new agent is first created as an empty shell, as ``apply`` does.
-3. Nothing is merged: the branch stays for inspection and for the next push to update.
+2. Nothing is merged: the branch stays for inspection and for the next push to update.
 
 When the pull request closes, :func:`close_check` (``check --close``) archives its branch on
 every agent that has one.
@@ -228,12 +229,11 @@ def _close_one(
     live = branch.get("current_live_percentage") or 0
     if live > 0:
         message = f"kept branch {name} ({branch_id}): it serves {live:g}% of live traffic"
-        report(slug, message)
-        return ClosedBranch(slug, agent_id, branch_id, False, message)
-    client.update_branch(agent_id, branch_id, is_archived=True)
-    message = f"archived branch {name} ({branch_id})"
+    else:
+        client.update_branch(agent_id, branch_id, is_archived=True)
+        message = f"archived branch {name} ({branch_id})"
     report(slug, message)
-    return ClosedBranch(slug, agent_id, branch_id, True, message)
+    return ClosedBranch(slug, agent_id, branch_id, live <= 0, message)
 
 
 def _silent(slug: str, message: str) -> None:
@@ -245,23 +245,11 @@ def _check_agent(ctx: ApplyContext, planned: AgentPlan, branch_name: str) -> Age
         message = "no changes to test"
         return AgentCheck(planned.slug, "no_changes", planned.agent_id, message=message)
     try:
-        _refuse_main(ctx, planned, branch_name)
         staged = stage_agent(ctx, planned, branch_name=branch_name)
     except ConvaiOpsError as exc:
         ctx.report(planned.slug, f"error: {exc}")
         return AgentCheck(planned.slug, "error", planned.agent_id, message=str(exc))
     return _outcome(ctx, planned.slug, staged)
-
-
-def _refuse_main(ctx: ApplyContext, planned: AgentPlan, branch_name: str) -> None:
-    if planned.agent_id is None or planned.main_branch_id is None:
-        return
-    for branch in ctx.client.list_branches(planned.agent_id):
-        if branch["id"] == planned.main_branch_id and branch["name"] == branch_name:
-            raise UsageError(
-                f"{planned.slug}: {branch_name!r} is the agent's main branch; a check never "
-                "writes to main: pass another --branch-name"
-            )
 
 
 def _outcome(ctx: ApplyContext, slug: str, staged: Staged) -> AgentCheck:

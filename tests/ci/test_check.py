@@ -52,6 +52,20 @@ def _tested_agents(server: EmulatorServer, since: int) -> set[str]:
     return {e.path.split("/")[4] for e in log if e.path.endswith("/run-tests")}
 
 
+def _push(
+    cli: Runner,
+    project: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    pull: int,
+    files: dict[str, str],
+    since: str = "HEAD~1",
+) -> int:
+    """Commit ``files`` as a push to pull request ``pull`` and run its check; the exit code."""
+    monkeypatch.setenv("GITHUB_REF", f"refs/pull/{pull}/merge")
+    commit(project, files, f"a push to #{pull}")
+    return cli("check", "--changed-since", since)[0]
+
+
 @pytest.fixture
 def applied(cli: Runner, server: EmulatorServer) -> dict[str, str]:
     code, out, err = cli("apply", "--auto-approve")
@@ -165,9 +179,8 @@ def test_later_push_updates_the_same_branch(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     support = applied["support"]
-    monkeypatch.setenv("GITHUB_REF", "refs/pull/7/merge")
-    commit(project, {"agents/support/prompt.md": PROMPT.replace("30 days", "14 days")}, "one")
-    assert cli("check", "--changed-since", "HEAD~1")[0] == 3
+    shorter = {"agents/support/prompt.md": PROMPT.replace("30 days", "14 days")}
+    assert _push(cli, project, monkeypatch, 7, shorter) == 3
     commit(project, {"agents/support/prompt.md": PROMPT + "Be kind.\n"}, "two")
     start = len(server.emulator.request_log)
     code, out, _ = cli("check", "--changed-since", "HEAD~2")
@@ -189,9 +202,8 @@ def test_a_push_after_the_branch_was_archived_reuses_it(
     # Someone archived the pull request's branch in the dashboard; its name stays taken, so
     # the next push must bring that branch back rather than fail creating a new one (409).
     support = applied["support"]
-    monkeypatch.setenv("GITHUB_REF", "refs/pull/8/merge")
-    commit(project, {"agents/support/prompt.md": PROMPT.replace("30 days", "14 days")}, "one")
-    assert cli("check", "--changed-since", "HEAD~1")[0] == 3
+    shorter = {"agents/support/prompt.md": PROMPT.replace("30 days", "14 days")}
+    assert _push(cli, project, monkeypatch, 8, shorter) == 3
     [branch] = _branches_named(server, support, "convai-ops-pr-8")
     archived = httpx.patch(
         f"{server.url}/v1/convai/agents/{support}/branches/{branch['id']}",
@@ -214,19 +226,13 @@ def test_close_archives_the_pull_requests_branch_on_every_agent(
     applied: dict[str, str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setenv("GITHUB_REF", "refs/pull/9/merge")
-    commit(
-        project,
-        {
-            "agents/support/prompt.md": PROMPT + "Be kind.\n",
-            "agents/helpdesk/prompt.md": PROJECT_FILES["agents/helpdesk/prompt.md"] + "Be brief.\n",
-        },
-        "both",
-    )
-    assert cli("check", "--changed-since", "HEAD~1")[0] == 0
-    monkeypatch.setenv("GITHUB_REF", "refs/pull/10/merge")  # another pull request's branch
-    commit(project, {"agents/support/prompt.md": PROMPT + "Be quick.\n"}, "other")
-    assert cli("check", "--changed-since", "HEAD~1")[0] == 0
+    both = {
+        "agents/support/prompt.md": PROMPT + "Be kind.\n",
+        "agents/helpdesk/prompt.md": PROJECT_FILES["agents/helpdesk/prompt.md"] + "Be brief.\n",
+    }
+    assert _push(cli, project, monkeypatch, 9, both) == 0
+    other = {"agents/support/prompt.md": PROMPT + "Be quick.\n"}  # another pull request
+    assert _push(cli, project, monkeypatch, 10, other) == 0
     monkeypatch.setenv("GITHUB_REF", "refs/pull/9/merge")
     start = len(server.emulator.request_log)
     code, out, err = cli("check", "--close")
@@ -236,8 +242,8 @@ def test_close_archives_the_pull_requests_branch_on_every_agent(
         [branch] = _branches_named(server, applied[slug], "convai-ops-pr-9")
         assert branch["is_archived"] is True
         assert f"  {slug}: archived branch convai-ops-pr-9 ({branch['id']})" in out
-    [other] = _branches_named(server, applied["support"], "convai-ops-pr-10")
-    assert other["is_archived"] is False
+    [kept] = _branches_named(server, applied["support"], "convai-ops-pr-10")
+    assert kept["is_archived"] is False
     log = server.emulator.request_log[start:]
     assert not [e for e in log if e.method == "POST"]  # nothing staged, run or merged
     code, out, _ = cli("check", "--close")
@@ -271,6 +277,17 @@ def test_refuses_to_stage_on_the_main_branch(
     assert code == 1
     assert "is the agent's main branch" in out
     assert _main_config(server, support) == before
+
+
+def test_refuses_the_main_branch_of_a_new_agent_before_writing_to_it(
+    cli: Runner, server: EmulatorServer
+) -> None:
+    code, out, _ = cli("check", "--branch-name", "Main")
+    assert code == 1
+    assert "support: 'Main' is the agent's main branch" in out
+    writes = [e for e in server.emulator.request_log if e.method == "PATCH"]
+    assert writes == []  # the empty shells were created; nothing was written to their main
+    assert not requests_to(server, "POST", "/run-tests")
 
 
 def test_new_agents_are_staged_on_empty_shells_and_not_merged(
