@@ -308,6 +308,39 @@ def validate(ctx: click.Context) -> int:
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="Load conversations from this JSON file.",
 )
+@click.option(
+    "--agent-wide-on-branch",
+    type=click.Choice(["live", "dropped"]),
+    default="live",
+    show_default=True,
+    help="An agent-wide platform setting written on a branch: takes effect live, or is dropped.",
+)
+@click.option(
+    "--identical-merge",
+    type=click.Choice(["refuse", "commit-nothing"]),
+    default="refuse",
+    show_default=True,
+    help="A merge of a branch identical to its target: refused (422), or commits nothing.",
+)
+@click.option(
+    "--protect-main",
+    is_flag=True,
+    help="Protect every main branch: merges into main answer 403 (the key is not an admin).",
+)
+@click.option(
+    "--rag-index-delay",
+    type=click.FloatRange(min=0),
+    default=3.0,
+    show_default=True,
+    metavar="SECONDS",
+    help="Seconds before a document's RAG index succeeds.",
+)
+@click.option(
+    "--request-log",
+    "request_log_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Append every request and its status to this file as JSON lines (no key values).",
+)
 def emulator(host: str, port: int, **knobs: Any) -> int:
     """Serve a local ElevenLabs API emulator (the /v1/convai surface convai-ops uses).
 
@@ -328,6 +361,11 @@ def emulator(host: str, port: int, **knobs: Any) -> int:
         seed=knobs["seed"],
         nondeterminism=knobs["nondeterminism"],
         conversations_file=knobs["conversations_file"],
+        agent_wide_on_branch=knobs["agent_wide_on_branch"],
+        identical_merge=knobs["identical_merge"],
+        protect_main=knobs["protect_main"],
+        rag_index_delay_s=knobs["rag_index_delay"],
+        request_log_file=knobs["request_log_file"],
     )
     click.echo(f"ElevenLabs API emulator on http://{host}:{port} (Ctrl-C to stop)", err=True)
     serve(config, host, port)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 __all__ = ["EmulatorConfig"]
 
@@ -29,6 +30,19 @@ class EmulatorConfig:
         conversations_file: JSON file of recorded conversations served by
             ``GET /v1/convai/conversations`` instead of the bundled fixture (format in
             :mod:`convai_ops.emulator.conversations`). ``None``: the bundled conversations.
+        agent_wide_on_branch: what an agent-wide (unversioned) ``platform_settings`` field
+            written on a branch does: ``"live"`` (default) takes effect on the live agent at
+            once; ``"dropped"`` is ignored. BEHAVIOUR.md: "What a version holds" (inferred).
+        identical_merge: a merge of a branch whose config equals its target's: ``"refuse"``
+            (default) answers 422; ``"commit-nothing"`` answers 200 and commits no version.
+            BEHAVIOUR.md: "Versions and branches" (inferred).
+        protect_main: every agent's main branch is protected (``admin_perms_required``) and the
+            emulated key has no admin permissions, so a merge into main answers ``403``.
+        rag_index_delay_s: seconds a knowledge-base document's RAG index stays
+            ``processing`` before it reaches ``succeeded``; the emulated agent uses a document's
+            facts only once it is indexed.
+        request_log_file: JSON-lines file every request is appended to (method, path, query,
+            status; never a key's value). ``None``: no file.
     """
 
     latency_ms: float = 0.0
@@ -40,6 +54,11 @@ class EmulatorConfig:
     seed: int = 0
     nondeterminism: float = 0.0
     conversations_file: Path | None = None
+    agent_wide_on_branch: Literal["live", "dropped"] = "live"
+    identical_merge: Literal["refuse", "commit-nothing"] = "refuse"
+    protect_main: bool = False
+    rag_index_delay_s: float = 3.0
+    request_log_file: Path | None = None
 
     def __post_init__(self) -> None:
         _require(self.latency_ms >= 0, "latency_ms must be >= 0")
@@ -48,6 +67,15 @@ class EmulatorConfig:
         _require(self.api_key is None or self.api_key != "", "api_key must not be empty")
         _require(self.test_delay_s >= 0, "test_delay_s must be >= 0")
         _require(0 <= self.nondeterminism <= 1, "nondeterminism must be between 0 and 1")
+        _require(self.rag_index_delay_s >= 0, "rag_index_delay_s must be >= 0")
+        _require(
+            self.agent_wide_on_branch in ("live", "dropped"),
+            "agent_wide_on_branch must be 'live' or 'dropped'",
+        )
+        _require(
+            self.identical_merge in ("refuse", "commit-nothing"),
+            "identical_merge must be 'refuse' or 'commit-nothing'",
+        )
 
 
 def _require(condition: bool, message: str) -> None:
