@@ -47,8 +47,8 @@ def unversioned_body(
 
     ``name`` / ``tags`` when changed (not for a new agent: its shell was created with them);
     when any agent-wide setting or the attached tests changed, every declared agent-wide
-    ``platform_settings`` field plus ``testing.attached_tests`` (``[{"test_id"}]`` of ``tests``)
-    when the agent declares tests.
+    ``platform_settings`` field, plus ``testing.attached_tests`` (``[{"test_id"}]`` of
+    ``tests``) when the attached tests changed.
     """
     fields = {c.path[0] for c in planned.ungated}
     desired = spec.desired(env)
@@ -58,15 +58,16 @@ def unversioned_body(
     if "tags" in fields and planned.action != "create":
         body["tags"] = sorted({*desired.get("tags", ()), managed_tag(spec.slug)})
     if fields & _SETTINGS_PATHS:
-        body["platform_settings"] = _agent_wide_settings(desired, spec, tests)
+        attach = tests if "tests" in fields else None
+        body["platform_settings"] = _agent_wide_settings(desired, attach)
     return body
 
 
 def _agent_wide_settings(
-    desired: Mapping[str, Any], spec: AgentSpec, tests: Sequence[SyncedTest]
+    desired: Mapping[str, Any], tests: Sequence[SyncedTest] | None
 ) -> dict[str, Any]:
     settings = copy.deepcopy(split_platform_settings(desired.get("platform_settings"))[1])
-    if spec.tests:
+    if tests is not None:
         testing = settings.setdefault("testing", {})
         testing["attached_tests"] = [{"test_id": t.test_id} for t in tests]
     return settings
