@@ -93,7 +93,8 @@ def _agent_lines(agent: AgentPlan, style: Styler) -> Iterator[str]:
     if agent.unchanged and agent.action == "update":
         yield f"    ({agent.unchanged} unchanged field{'s' if agent.unchanged != 1 else ''} hidden)"
     if agent.ungated and not agent.direct:
-        yield f"    ({len(agent.ungated)} not gated by tests: written on main after the merge)"
+        when = "outside the branch" if agent.action == "create" else "on main after the merge"
+        yield f"    ({len(agent.ungated)} not gated by tests: written {when})"
     if agent.tests and not agent.metadata_only:
         where = "main" if agent.direct else "the branch"
         yield f"    tests to run on {where}: {', '.join(agent.tests)}"
