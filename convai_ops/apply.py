@@ -5,7 +5,7 @@ at once, while the client keeps at most ``concurrency`` requests in flight, sinc
 for its test run sends nothing):
 
 1. A new agent is first created as an empty shell carrying only its name and tags
-   (``POST /v1/convai/agents/create?enable_versioning=true``); its config arrives through the
+   (``POST /v1/convai/agents/create``); its config arrives through the
    same gate as any change.
 2. Main is read (``GET /v1/convai/agents/{id}``); if it moved since the plan, stop.
 3. Knowledge-base files are uploaded under content-addressed names (never overwritten);
@@ -250,7 +250,7 @@ def _create_shell(ctx: ApplyContext, spec: AgentSpec) -> str:
         "tags": sorted({*desired.get("tags", ()), managed_tag(spec.slug)}),
         "conversation_config": {},
     }
-    agent_id = ctx.client.create_agent(body, enable_versioning=True)
+    agent_id = ctx.client.create_agent(body)
     ctx.report(spec.slug, f"created agent {agent_id} (empty until its tests pass)")
     return agent_id
 
