@@ -34,13 +34,13 @@ from convai_ops.errors import (
     EXIT_ERROR,
     EXIT_OK,
     EXIT_TESTS_FAILED,
-    ConflictError,
     ConvaiOpsError,
     MainMovedError,
     UsageError,
     VerifyError,
 )
 from convai_ops.knowledge import sync_knowledge
+from convai_ops.merge import merge_into_main
 from convai_ops.plan import AgentPlan, Plan, make_agent_plan
 from convai_ops.state import RemoteAgent, RemoteIndex, managed_tag, map_bounded
 from convai_ops.testing import PollPolicy, SyncedTest, TestReport, run_agent_tests, sync_tests
@@ -176,7 +176,8 @@ def _guarded(ctx: ApplyContext, planned: AgentPlan) -> AgentOutcome:
 
 @dataclass(frozen=True)
 class Staged:
-    """An agent's change staged on a branch and tested there (nothing merged yet)."""
+    """An agent's change staged on a branch and tested there (nothing merged yet);
+    ``version_id`` is the branch version the tests ran against."""
 
     agent_id: str
     created: bool
@@ -184,6 +185,7 @@ class Staged:
     branch_id: str
     tests: tuple[SyncedTest, ...]
     report: TestReport
+    version_id: str | None = None
 
 
 def stage_agent(ctx: ApplyContext, planned: AgentPlan, *, branch_name: str | None = None) -> Staged:
@@ -203,9 +205,9 @@ def stage_agent(ctx: ApplyContext, planned: AgentPlan, *, branch_name: str | Non
     existing = _find_branch(ctx, spec, main, branch_name) if branch_name else None
     tests = tuple(sync_tests(ctx.client, spec.slug, spec.tests, ctx.index))
     locators = sync_knowledge(ctx.client, spec, ctx.index, ctx.report)
-    branch_id = _stage_branch(ctx, spec, main, tests, locators, branch_name, existing)
+    branch_id, version_id = _stage_branch(ctx, spec, main, tests, locators, branch_name, existing)
     report = _run_tests(ctx, spec.slug, agent_id, tests, branch_id)
-    return Staged(agent_id, created, main, branch_id, tests, report)
+    return Staged(agent_id, created, main, branch_id, tests, report, version_id)
 
 
 def _apply_agent(ctx: ApplyContext, planned: AgentPlan) -> AgentOutcome:
@@ -235,7 +237,7 @@ def _stage_and_merge(ctx: ApplyContext, planned: AgentPlan) -> AgentOutcome:
             slug, "tests_failed", staged.agent_id, branch_id, staged.created, report
         )
     spec = ctx.project.agent(slug)
-    merged = _merge(ctx, spec, staged.main, branch_id)
+    merged = merge_into_main(ctx, spec, staged)
     merged = _patch_metadata(ctx, spec, merged, planned)
     _verify(ctx, spec, merged, staged.tests)
     tested = f"{len(report.verdicts)} test(s) passed" if report.verdicts else "UNTESTED: no tests"
@@ -280,13 +282,14 @@ def _stage_branch(
     locators: list[dict[str, Any]],
     branch_name: str | None,
     existing: str | None,
-) -> str:
+) -> tuple[str, str | None]:
+    """Write the change on the branch; return ``(branch_id, its new version_id)``."""
     conversation, platform = _branch_config(ctx, spec, tests, locators)
     if existing:
         body = {"conversation_config": conversation, "platform_settings": platform}
-        ctx.client.update_agent(main.agent_id, body, branch_id=existing)
+        updated = ctx.client.update_agent(main.agent_id, body, branch_id=existing)
         ctx.report(spec.slug, f"updated branch {branch_name} ({existing})")
-        return existing
+        return existing, updated.get("version_id")
     created = ctx.client.create_branch(
         main.agent_id,
         parent_version_id=str(main.version_id),
@@ -297,7 +300,7 @@ def _stage_branch(
     )
     branch_id: str = created["created_branch_id"]
     ctx.report(spec.slug, f"created branch {branch_id} from main version {main.version_id}")
-    return branch_id
+    return branch_id, created.get("created_version_id")
 
 
 def apply_branch_name() -> str:
@@ -355,44 +358,6 @@ def _run_tests(
         policy=ctx.options.policy,
         progress=lambda message: ctx.report(slug, message),
     )
-
-
-def _merge(ctx: ApplyContext, spec: AgentSpec, main: RemoteAgent, branch_id: str) -> RemoteAgent:
-    """Merge ``branch_id`` into main if main is still at the tested version; return main as
-    read back after the merge."""
-    current = RemoteAgent(main.agent_id, ctx.client.get_agent(main.agent_id))
-    if current.version_id != main.version_id:
-        raise MainMovedError(
-            f"{spec.slug}: main moved from version {main.version_id} to {current.version_id} "
-            f"while the tests ran; not merged, branch {branch_id} kept. Re-run apply"
-        )
-    try:
-        ctx.client.merge_branch(
-            main.agent_id, branch_id, str(main.main_branch_id), archive_source_branch=True
-        )
-    except ConflictError as exc:
-        raise MainMovedError(
-            f"{spec.slug}: main changed the same fields while the tests ran ({exc.detail}); "
-            f"not merged, branch {branch_id} kept. Re-run apply"
-        ) from None
-    return _check_merged_onto(ctx, spec, main)
-
-
-def _check_merged_onto(ctx: ApplyContext, spec: AgentSpec, main: RemoteAgent) -> RemoteAgent:
-    """The API has no compare-and-swap on merge: between the version check and the merge
-    another merge can land. Read the merge version's parent to detect it and say so; return
-    main as read back."""
-    after = RemoteAgent(main.agent_id, ctx.client.get_agent(main.agent_id))
-    merged = after.version_id
-    parents = ctx.client.get_version(main.agent_id, str(merged)).get("parents") or {}
-    parent = parents.get("in_branch_parent_id")
-    if parent != main.version_id:
-        raise MainMovedError(
-            f"{spec.slug}: another change reached main (version {parent}) just before this "
-            f"merge, so main {merged} combines both untested together; re-run apply, or run "
-            "`convai-ops test` on main"
-        )
-    return after
 
 
 def _patch_metadata(
