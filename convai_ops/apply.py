@@ -23,6 +23,7 @@ for its test run sends nothing):
 from __future__ import annotations
 
 import copy
+import functools
 import re
 import secrets
 import time
@@ -30,6 +31,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Literal
 
+from convai_ops.agent_branches import archive_matching, create_named_branch, find_branch
 from convai_ops.errors import (
     EXIT_ERROR,
     EXIT_OK,
@@ -290,13 +292,15 @@ def _stage_branch(
         updated = ctx.client.update_agent(main.agent_id, body, branch_id=existing)
         ctx.report(spec.slug, f"updated branch {branch_name} ({existing})")
         return existing, updated.get("version_id")
-    created = ctx.client.create_branch(
+    change = {"conversation_config": conversation, "platform_settings": platform}
+    created = create_named_branch(
+        ctx.client,
         main.agent_id,
         parent_version_id=str(main.version_id),
         name=branch_name or apply_branch_name(),
         description=ctx.options.description,
-        conversation_config=conversation,
-        platform_settings=platform,
+        change=change,
+        who=spec.slug,
     )
     branch_id: str = created["created_branch_id"]
     ctx.report(spec.slug, f"created branch {branch_id} from main version {main.version_id}")
@@ -312,10 +316,11 @@ def apply_branch_name() -> str:
 
 def _find_branch(ctx: ApplyContext, spec: AgentSpec, main: RemoteAgent, name: str) -> str | None:
     """The id of the agent's branch called ``name`` (unarchived first if need be), or ``None``
-    when it has none. Raises ``UsageError`` when that branch is main: staging never writes
-    there."""
-    branches = ctx.client.list_branches(main.agent_id, include_archived=True)
-    found = next((b for b in branches if b["name"] == name), None)
+    when none was found: unarchived branches are looked at first, then all (each list holds at
+    most 100, with no cursor), so ``None`` may mean "beyond the list"; creating it then meets
+    the taken name (``create_named_branch``). Raises ``UsageError`` when that branch is
+    main: staging never writes there."""
+    found = find_branch(ctx.client, main.agent_id, name).found
     if found is None:
         return None
     if found["id"] == main.main_branch_id:
@@ -398,10 +403,9 @@ def _archive_kept_branches(ctx: ApplyContext, outcomes: Sequence[AgentOutcome]) 
     (``convai-ops-<time>-<hex>``: branches of failed applies). Branches of ``check`` (for a pull
     request, ``convai-ops-pr-<n>``, or named with ``--branch-name``) are left."""
     for outcome in outcomes:
-        agent_id = str(outcome.agent_id)
-        for branch in ctx.client.list_branches(agent_id):
-            name = branch["name"]
-            if branch["is_archived"] or not _APPLY_BRANCH.fullmatch(name):
-                continue
-            ctx.client.update_branch(agent_id, branch["id"], is_archived=True)
-            ctx.report(outcome.slug, f"archived branch {name} ({branch['id']})")
+        archive_matching(
+            ctx.client,
+            str(outcome.agent_id),
+            lambda name: _APPLY_BRANCH.fullmatch(name) is not None,
+            functools.partial(ctx.report, outcome.slug),
+        )
