@@ -198,7 +198,8 @@ class NotFoundError(ApiError):
 
 
 class ConflictError(ApiError):
-    """Raised on 409: e.g. a merge that conflicts with the target branch."""
+    """Raised on 409: e.g. a branch name already taken, a document still in use (merges never
+    answer 409: the API settles conflicts by timestamp)."""
 
 
 class RequestValidationError(ApiError):
