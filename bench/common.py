@@ -145,7 +145,7 @@ def _create_remotely(client: ConvaiClient, spec: AgentSpec) -> str:
         "conversation_config": desired["conversation_config"],
         "platform_settings": platform,
     }
-    return client.create_agent(body, enable_versioning=True)
+    return client.create_agent(body)
 
 
 def _populate(root: Path, state: Path) -> None:

@@ -5,7 +5,7 @@ at once, while the client keeps at most ``concurrency`` requests in flight, sinc
 for its test run sends nothing):
 
 1. A new agent is first created as an empty shell carrying only its name and tags
-   (``POST /v1/convai/agents/create?enable_versioning=true``); its config arrives through the
+   (``POST /v1/convai/agents/create``); its config arrives through the
    same gate as any change.
 2. Main is read (``GET /v1/convai/agents/{id}``); if it moved since the plan, stop.
 3. Knowledge-base files are uploaded under content-addressed names (never overwritten);
@@ -29,6 +29,7 @@ nothing is written unless they pass.
 from __future__ import annotations
 
 import copy
+import functools
 import re
 import secrets
 import time
@@ -36,17 +37,18 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Literal
 
+from convai_ops.agent_branches import archive_matching, create_named_branch, find_branch
 from convai_ops.errors import (
     EXIT_ERROR,
     EXIT_OK,
     EXIT_TESTS_FAILED,
-    ConflictError,
     ConvaiOpsError,
     MainMovedError,
     UsageError,
     VerifyError,
 )
 from convai_ops.knowledge import sync_knowledge
+from convai_ops.merge import merge_into_main
 from convai_ops.plan import AgentPlan, Plan, make_agent_plan
 from convai_ops.state import RemoteAgent, RemoteIndex, managed_tag, map_bounded
 from convai_ops.testing import PollPolicy, SyncedTest, TestReport, run_agent_tests, sync_tests
@@ -183,7 +185,8 @@ def _guarded(ctx: ApplyContext, planned: AgentPlan) -> AgentOutcome:
 
 @dataclass(frozen=True)
 class Staged:
-    """An agent's change staged on a branch and tested there (nothing merged yet)."""
+    """An agent's change staged on a branch and tested there (nothing merged yet);
+    ``version_id`` is the branch version the tests ran against."""
 
     agent_id: str
     created: bool
@@ -191,6 +194,7 @@ class Staged:
     branch_id: str
     tests: tuple[SyncedTest, ...]
     report: TestReport
+    version_id: str | None = None
 
 
 def stage_agent(ctx: ApplyContext, planned: AgentPlan, *, branch_name: str | None = None) -> Staged:
@@ -210,9 +214,9 @@ def stage_agent(ctx: ApplyContext, planned: AgentPlan, *, branch_name: str | Non
     existing = _find_branch(ctx, spec, main, branch_name) if branch_name else None
     tests = tuple(sync_tests(ctx.client, spec.slug, spec.tests, ctx.index))
     locators = sync_knowledge(ctx.client, spec, ctx.index, ctx.report)
-    branch_id = _stage_branch(ctx, spec, main, tests, locators, branch_name, existing)
+    branch_id, version_id = _stage_branch(ctx, spec, main, tests, locators, branch_name, existing)
     report = _run_tests(ctx, spec.slug, agent_id, tests, branch_id)
-    return Staged(agent_id, created, main, branch_id, tests, report)
+    return Staged(agent_id, created, main, branch_id, tests, report, version_id)
 
 
 def _apply_agent(ctx: ApplyContext, planned: AgentPlan) -> AgentOutcome:
@@ -244,7 +248,7 @@ def _stage_and_merge(ctx: ApplyContext, planned: AgentPlan) -> AgentOutcome:
             slug, "tests_failed", staged.agent_id, branch_id, staged.created, report
         )
     spec = ctx.project.agent(slug)
-    merged = _merge(ctx, spec, staged.main, branch_id)
+    merged = merge_into_main(ctx, spec, staged)
     merged = _patch_metadata(ctx, spec, merged, planned, staged.tests)
     _verify(ctx, spec, merged, staged.tests)
     tested = f"{len(report.verdicts)} test(s) passed" if report.verdicts else "UNTESTED: no tests"
@@ -282,7 +286,7 @@ def _create_shell(ctx: ApplyContext, spec: AgentSpec) -> str:
         "tags": sorted({*desired.get("tags", ()), managed_tag(spec.slug)}),
         "conversation_config": {},
     }
-    agent_id = ctx.client.create_agent(body, enable_versioning=True)
+    agent_id = ctx.client.create_agent(body)
     ctx.report(spec.slug, f"created agent {agent_id} (empty until its tests pass)")
     return agent_id
 
@@ -312,24 +316,27 @@ def _stage_branch(
     locators: list[dict[str, Any]],
     branch_name: str | None,
     existing: str | None,
-) -> str:
+) -> tuple[str, str | None]:
+    """Write the change on the branch; return ``(branch_id, its new version_id)``."""
     conversation, platform = _branch_config(ctx, spec, tests, locators)
     if existing:
         body = {"conversation_config": conversation, "platform_settings": platform}
-        ctx.client.update_agent(main.agent_id, body, branch_id=existing)
+        updated = ctx.client.update_agent(main.agent_id, body, branch_id=existing)
         ctx.report(spec.slug, f"updated branch {branch_name} ({existing})")
-        return existing
-    created = ctx.client.create_branch(
+        return existing, updated.get("version_id")
+    change = {"conversation_config": conversation, "platform_settings": platform}
+    created = create_named_branch(
+        ctx.client,
         main.agent_id,
         parent_version_id=str(main.version_id),
         name=branch_name or apply_branch_name(),
         description=ctx.options.description,
-        conversation_config=conversation,
-        platform_settings=platform,
+        change=change,
+        who=spec.slug,
     )
     branch_id: str = created["created_branch_id"]
     ctx.report(spec.slug, f"created branch {branch_id} from main version {main.version_id}")
-    return branch_id
+    return branch_id, created.get("created_version_id")
 
 
 def apply_branch_name() -> str:
@@ -341,10 +348,11 @@ def apply_branch_name() -> str:
 
 def _find_branch(ctx: ApplyContext, spec: AgentSpec, main: RemoteAgent, name: str) -> str | None:
     """The id of the agent's branch called ``name`` (unarchived first if need be), or ``None``
-    when it has none. Raises ``UsageError`` when that branch is main: staging never writes
-    there."""
-    branches = ctx.client.list_branches(main.agent_id, include_archived=True)
-    found = next((b for b in branches if b["name"] == name), None)
+    when none was found: unarchived branches are looked at first, then all (each list holds at
+    most 100, with no cursor), so ``None`` may mean "beyond the list"; creating it then meets
+    the taken name (``create_named_branch``). Raises ``UsageError`` when that branch is
+    main: staging never writes there."""
+    found = find_branch(ctx.client, main.agent_id, name).found
     if found is None:
         return None
     if found["id"] == main.main_branch_id:
@@ -392,44 +400,6 @@ def _run_tests(
     )
 
 
-def _merge(ctx: ApplyContext, spec: AgentSpec, main: RemoteAgent, branch_id: str) -> RemoteAgent:
-    """Merge ``branch_id`` into main if main is still at the tested version; return main as
-    read back after the merge."""
-    current = RemoteAgent(main.agent_id, ctx.client.get_agent(main.agent_id))
-    if current.version_id != main.version_id:
-        raise MainMovedError(
-            f"{spec.slug}: main moved from version {main.version_id} to {current.version_id} "
-            f"while the tests ran; not merged, branch {branch_id} kept. Re-run apply"
-        )
-    try:
-        ctx.client.merge_branch(
-            main.agent_id, branch_id, str(main.main_branch_id), archive_source_branch=True
-        )
-    except ConflictError as exc:
-        raise MainMovedError(
-            f"{spec.slug}: main changed the same fields while the tests ran ({exc.detail}); "
-            f"not merged, branch {branch_id} kept. Re-run apply"
-        ) from None
-    return _check_merged_onto(ctx, spec, main)
-
-
-def _check_merged_onto(ctx: ApplyContext, spec: AgentSpec, main: RemoteAgent) -> RemoteAgent:
-    """The API has no compare-and-swap on merge: between the version check and the merge
-    another merge can land. Read the merge version's parent to detect it and say so; return
-    main as read back."""
-    after = RemoteAgent(main.agent_id, ctx.client.get_agent(main.agent_id))
-    merged = after.version_id
-    parents = ctx.client.get_version(main.agent_id, str(merged)).get("parents") or {}
-    parent = parents.get("in_branch_parent_id")
-    if parent != main.version_id:
-        raise MainMovedError(
-            f"{spec.slug}: another change reached main (version {parent}) just before this "
-            f"merge, so main {merged} combines both untested together; re-run apply, or run "
-            "`convai-ops test` on main"
-        )
-    return after
-
-
 def _patch_metadata(
     ctx: ApplyContext,
     spec: AgentSpec,
@@ -470,10 +440,9 @@ def _archive_kept_branches(ctx: ApplyContext, outcomes: Sequence[AgentOutcome]) 
     (``convai-ops-<time>-<hex>``: branches of failed applies). Branches of ``check`` (for a pull
     request, ``convai-ops-pr-<n>``, or named with ``--branch-name``) are left."""
     for outcome in outcomes:
-        agent_id = str(outcome.agent_id)
-        for branch in ctx.client.list_branches(agent_id):
-            name = branch["name"]
-            if branch["is_archived"] or not _APPLY_BRANCH.fullmatch(name):
-                continue
-            ctx.client.update_branch(agent_id, branch["id"], is_archived=True)
-            ctx.report(outcome.slug, f"archived branch {name} ({branch['id']})")
+        archive_matching(
+            ctx.client,
+            str(outcome.agent_id),
+            lambda name: _APPLY_BRANCH.fullmatch(name) is not None,
+            functools.partial(ctx.report, outcome.slug),
+        )

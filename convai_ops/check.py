@@ -34,6 +34,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from convai_ops import agent_branches
 from convai_ops.apply import (
     GATES_PER_SLOT,
     ApplyContext,
@@ -69,9 +70,7 @@ __all__ = [
 ]
 
 BRANCH_PREFIX = "convai-ops-"
-_MAX_BRANCH_NAME = 140  # the API's limit on a branch name
 _PULL_REF = re.compile(r"refs/pull/(\d+)/(?:merge|head)")
-_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 # apply's wording for an agent without tests speaks of merging, which a check never does.
 
 CheckStatus = Literal["passed", "tests_failed", "no_tests", "no_changes", "metadata_only", "error"]
@@ -121,16 +120,16 @@ class CheckResult:
 
 
 def sanitise_branch_name(raw: str) -> str:
-    """``convai-ops-<raw>`` with every run of characters outside ``[A-Za-z0-9._-]`` turned into
-    ``-``; raises ``UsageError`` when nothing usable is left."""
-    cleaned = _UNSAFE.sub("-", raw).strip("-.")
-    if not cleaned:
-        raise UsageError(f"cannot make an agent branch name from {raw!r}: pass --branch-name")
-    return f"{BRANCH_PREFIX}{cleaned}"[:_MAX_BRANCH_NAME]
+    """``convai-ops-<raw>`` with every run of characters other than ASCII letters, digits,
+    ``.`` and ``-`` turned into ``-`` (``feature/my_fix`` -> ``convai-ops-feature-my-fix``), at
+    most 140 characters: always a name the API accepts. Raises ``UsageError`` when nothing
+    usable is left."""
+    return agent_branches.sanitise_branch_name(raw, BRANCH_PREFIX)
 
 
 def check_branch(explicit: str | None, environ: Mapping[str, str], root: Path) -> BranchName:
-    """The branch a check stages on: ``explicit`` (``--branch-name``) as given; else from
+    """The branch a check stages on: ``explicit`` (``--branch-name``) as given, refused offline
+    (``UsageError``) when the API would refuse it; else from
     ``GITHUB_REF`` ``refs/pull/<n>/merge`` -> ``convai-ops-pr-<n>``; else ``GITHUB_HEAD_REF``;
     else the checked-out git branch (both sanitised). Raises ``UsageError`` when none applies."""
     if explicit is not None:
@@ -151,9 +150,7 @@ def check_branch(explicit: str | None, environ: Mapping[str, str], root: Path) -
 
 
 def _validated(name: str) -> str:
-    if not name.strip() or len(name) > _MAX_BRANCH_NAME:
-        raise UsageError(f"--branch-name must be 1 to {_MAX_BRANCH_NAME} characters")
-    return name
+    return agent_branches.require_branch_name(name, "--branch-name")
 
 
 def select_changed(project: Project, since: str) -> Project:
@@ -214,12 +211,17 @@ def close_check(
     has one (``GET /v1/convai/agents/{id}/branches``, then ``PATCH
     /v1/convai/agents/{id}/branches/{branch_id}`` with ``is_archived``). A branch that serves
     live traffic (``current_live_percentage`` above 0, main among them) is kept and reported.
-    Stages, tests and merges nothing; agents without the branch are left out of the result.
-    Raises the ``ConvaiOpsError`` of a failed call."""
+    An agent whose unarchived list came back full (the API lists at most 100, no cursor)
+    without the branch is reported as kept: it may hold the branch beyond the list.
+    Stages, tests and merges nothing; agents certainly without the branch are left out of the
+    result. Raises the ``ConvaiOpsError`` of a failed call."""
     ids = find_agent_ids(client, project.agents, settings.environment)
 
     def close(slug: str) -> list[ClosedBranch]:
-        found = [b for b in client.list_branches(ids[slug]) if b["name"] == branch.name]
+        listed = client.list_branches(ids[slug], limit=agent_branches.LIST_LIMIT)
+        found = [b for b in listed if b["name"] == branch.name]
+        if not found and len(listed) >= agent_branches.LIST_LIMIT:
+            return [_unseen(slug, ids[slug], branch.name, report or _silent)]
         return [_close_one(client, slug, ids[slug], b, report or _silent) for b in found]
 
     closed = map_bounded(close, list(ids), settings.concurrency)
@@ -238,6 +240,16 @@ def _close_one(
         message = f"archived branch {name} ({branch_id})"
     report(slug, message)
     return ClosedBranch(slug, agent_id, branch_id, live <= 0, message)
+
+
+def _unseen(slug: str, agent_id: str, name: str, report: Reporter) -> ClosedBranch:
+    message = (
+        f"could not tell whether agent {agent_id} has an unarchived branch {name}: the API "
+        f"lists only {agent_branches.LIST_LIMIT} branches and its list is full; archive old "
+        "branches of this agent in the dashboard, then re-run check --close"
+    )
+    report(slug, message)
+    return ClosedBranch(slug, agent_id, "", False, message)
 
 
 def _silent(slug: str, message: str) -> None:

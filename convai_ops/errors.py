@@ -7,12 +7,14 @@ The tree::
     ├── SpecError                       exit 1   bad YAML / schema in the repository (file:line:col)
     ├── StalePlanError                  exit 1   a saved plan no longer matches the live agent
     ├── MainMovedError                  exit 1   main moved between branch creation and merge
+    ├── ProtectedBranchError            exit 1   merge into a protected main refused (403)
     ├── OutOfSyncError                  exit 1   promote: the source environment differs from git
     ├── VerifyError                     exit 1   after a merge, main does not hold what was planned
     ├── TestRunError                    exit 1   tests could not be run to a verdict
     ├── TestsFailedError                exit 3   tests ran and at least one failed: nothing merged
     └── ApiError                        exit 1   the API answered with an error status
         ├── AuthenticationError                  401 / 403
+        │   └── PermissionDeniedError            403 (the key lacks a permission)
         ├── NotFoundError                        404
         ├── ConflictError                        409
         ├── RequestValidationError               422 (``detail`` lists loc/msg/type)
@@ -42,6 +44,8 @@ __all__ = [
     "MainMovedError",
     "NotFoundError",
     "OutOfSyncError",
+    "PermissionDeniedError",
+    "ProtectedBranchError",
     "RateLimitError",
     "RequestValidationError",
     "ServerError",
@@ -128,6 +132,11 @@ class MainMovedError(ConvaiOpsError):
     """Raised when main moved after the branch was made; the branch is kept, nothing merged."""
 
 
+class ProtectedBranchError(ConvaiOpsError):
+    """Raised when the API refuses (403) to merge a tested branch into a protected main: the
+    API key lacks admin permission. Nothing is merged; the branch is kept and named."""
+
+
 class OutOfSyncError(ConvaiOpsError):
     """Raised by ``promote`` when the source environment's live agents differ from the
     repository: apply to the source environment first."""
@@ -179,12 +188,18 @@ class AuthenticationError(ApiError):
     """Raised on 401/403: the API key is missing, wrong, or lacks permission."""
 
 
+class PermissionDeniedError(AuthenticationError):
+    """Raised on 403: the key is valid but lacks a permission the call needs (for example
+    admin permission to merge into a protected branch)."""
+
+
 class NotFoundError(ApiError):
     """Raised on 404: the agent, branch, test or document id does not exist."""
 
 
 class ConflictError(ApiError):
-    """Raised on 409: e.g. a merge that conflicts with the target branch."""
+    """Raised on 409: e.g. a branch name already taken, a document still in use (merges never
+    answer 409: the API settles conflicts by timestamp)."""
 
 
 class RequestValidationError(ApiError):

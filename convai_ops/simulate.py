@@ -25,6 +25,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from convai_ops.agent_branches import find_branch, not_found_message
 from convai_ops.conversation_tests import language_line
 from convai_ops.errors import ApiError, UsageError
 
@@ -161,17 +162,16 @@ class SimulationResult:
 
 
 def branch_id_of(client: ConvaiClient, agent_id: str, branch: str) -> str:
-    """The id of the agent's branch named ``branch`` (a name or an id).
+    """The id of the agent's branch ``branch`` (a name or an id).
 
-    Calls ``GET /v1/convai/agents/{id}/branches``; raises :class:`UsageError` when none
-    matches.
+    Calls ``GET /v1/convai/agents/{id}/branches/{branch_id}`` for an id, else ``GET
+    .../branches`` (see :func:`convai_ops.agent_branches.find_branch`); raises
+    :class:`UsageError` when none matches, saying so when the capped list could not show it.
     """
-    branches = client.list_branches(agent_id, include_archived=True)
-    for found in branches:
-        if branch in (found["id"], found["name"]):
-            return str(found["id"])
-    names = ", ".join(str(b["name"]) for b in branches) or "none"
-    raise UsageError(f"agent {agent_id} has no branch {branch!r} (branches: {names})")
+    lookup = find_branch(client, agent_id, branch)
+    if lookup.found is None:
+        raise UsageError(not_found_message(agent_id, branch, lookup))
+    return str(lookup.found["id"])
 
 
 def simulate(

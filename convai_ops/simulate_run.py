@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from convai_ops.agent_branches import require_branch_ref
 from convai_ops.conversation_tests import (
     check_test_name,
     conversation_metadata,
@@ -77,6 +78,8 @@ class SimulateOptions:
 
     def __post_init__(self) -> None:
         """Refuse options that do not go together (:class:`UsageError`, nothing sent)."""
+        if self.branch is not None:
+            require_branch_ref(self.branch, "--branch")
         if bool(self.conversation_id) != (self.at_turn is not None):
             raise UsageError("--from-conversation and --at-turn go together")
         request = self.request

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from tenacity import RetryError, Retrying, retry_if_result, stop_after_delay, wait_exponential
 
+from convai_ops.agent_branches import find_branch, not_found_message, require_branch_ref
 from convai_ops.errors import TestRunError, UsageError
 from convai_ops.state import RemoteIndex, fetch_index, remote_test_name
 
@@ -252,8 +253,11 @@ def test_agents(
     """Run each agent's repository tests on its main, or on ``branch`` (id or name).
 
     Reads ``GET /v1/convai/agents`` / ``agent-testing`` lists once, then per agent syncs the
-    tests and runs them (``run_agent_tests``). Raises ``UsageError`` for an unknown branch.
+    tests and runs them (``run_agent_tests``). Raises ``UsageError`` for an unknown branch,
+    and before any call for a ``branch`` that is neither an id nor a valid branch name.
     """
+    if branch is not None:
+        require_branch_ref(branch, "--branch")
     index = fetch_index(client, agents, env)
     runs = []
     for spec in agents:
@@ -275,9 +279,7 @@ test_agents.__test__ = False  # type: ignore[attr-defined]
 
 
 def _branch_id(client: ConvaiClient, agent_id: str, branch: str) -> str:
-    branches = client.list_branches(agent_id, include_archived=True)
-    for found in branches:
-        if branch in (found["id"], found["name"]):
-            return str(found["id"])
-    names = ", ".join(b["name"] for b in branches) or "none"
-    raise UsageError(f"agent {agent_id} has no branch {branch!r} (branches: {names})")
+    lookup = find_branch(client, agent_id, branch)
+    if lookup.found is None:
+        raise UsageError(not_found_message(agent_id, branch, lookup))
+    return str(lookup.found["id"])

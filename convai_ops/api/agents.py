@@ -15,18 +15,15 @@ _AGENT = "/v1/convai/agents/{agent_id}"
 class AgentsMixin(BaseClient):
     """Agent calls of :class:`ConvaiClient`."""
 
-    def create_agent(
-        self, body: Mapping[str, Any], *, enable_versioning: bool | None = None
-    ) -> str:
+    def create_agent(self, body: Mapping[str, Any]) -> str:
         """Create an agent and return its ``agent_id``.
 
         ``body`` is the create request (``conversation_config`` required; ``name``, ``tags``,
-        ``platform_settings``, ``workflow`` optional). ``enable_versioning=True`` turns on
-        versions and branches for the new agent. Calls ``POST /v1/convai/agents/create``.
+        ``platform_settings``, ``workflow`` optional). Every agent is versioned: the deprecated
+        ``enable_versioning`` query is never sent. Calls ``POST /v1/convai/agents/create``.
         Raises :class:`RequestValidationError` on a rejected body, or another :class:`ApiError`.
         """
-        params = {"enable_versioning": enable_versioning}
-        return self._create("/v1/convai/agents/create", "agent_id", json=body, params=params)
+        return self._create("/v1/convai/agents/create", "agent_id", json=body)
 
     def get_agent(
         self, agent_id: str, *, branch_id: str | None = None, version_id: str | None = None
@@ -47,19 +44,16 @@ class AgentsMixin(BaseClient):
         body: Mapping[str, Any],
         *,
         branch_id: str | None = None,
-        enable_versioning_if_not_enabled: bool | None = None,
     ) -> dict[str, Any]:
         """Patch an agent (on ``branch_id`` when given) and return it as :meth:`get_agent` does.
 
         ``body`` holds any of ``name``, ``tags``, ``conversation_config``,
-        ``platform_settings``, ``workflow``, ``version_description``. Calls
+        ``platform_settings``, ``workflow``, ``version_description``. The deprecated
+        ``enable_versioning_if_not_enabled`` query is never sent. Calls
         ``PATCH /v1/convai/agents/{agent_id}``. Raises :class:`NotFoundError`,
         :class:`RequestValidationError`, or another :class:`ApiError`.
         """
-        params = {
-            "branch_id": branch_id,
-            "enable_versioning_if_not_enabled": enable_versioning_if_not_enabled,
-        }
+        params = {"branch_id": branch_id}
         path_params = {"agent_id": agent_id}
         return self._object("PATCH", _AGENT, path_params=path_params, params=params, json=body)
 

@@ -50,8 +50,9 @@ class AgentBranchesMixin(BaseClient):
     def list_branches(
         self, agent_id: str, *, include_archived: bool = False, limit: int = 100
     ) -> list[dict[str, Any]]:
-        """Return up to ``limit`` (at most 100) branch summaries (``id``, ``name``,
-        ``is_archived``, ``parent_branch_id``, ...). This list is not cursor-paged.
+        """Return up to ``limit`` (2 to 100) branch summaries (``id``, ``name``,
+        ``is_archived``, ``parent_branch_id``, ...). This list has no cursor: a list as long as
+        ``limit`` may leave branches out (see :mod:`convai_ops.agent_branches`).
 
         Calls ``GET /v1/convai/agents/{agent_id}/branches``. Raises :class:`NotFoundError`.
         """
@@ -117,10 +118,13 @@ class AgentBranchesMixin(BaseClient):
     ) -> Any:
         """Merge ``source_branch_id`` into ``target_branch_id``; return the API's answer as is.
 
-        ``force`` merges despite conflicts. Calls
+        The API settles a field both sides changed by timestamp (the later commit wins);
+        ``force`` makes the source win. Calls
         ``POST /v1/convai/agents/{agent_id}/branches/{source_branch_id}/merge`` with query
-        ``target_branch_id``. Raises :class:`ConflictError` when the merge conflicts (409 is
-        retried first), :class:`NotFoundError`, or another :class:`ApiError`.
+        ``target_branch_id``. Raises :class:`PermissionDeniedError` (403) when the target is
+        protected and the key is not an admin, :class:`RequestValidationError` (422) e.g. when
+        the source equals the target (the API may also answer 200 and commit nothing),
+        :class:`NotFoundError`, or another :class:`ApiError`.
         """
         path_params = {"agent_id": agent_id, "source_branch_id": source_branch_id}
         body = {"archive_source_branch": archive_source_branch, "force": force}

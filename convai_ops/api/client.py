@@ -30,7 +30,7 @@ class ConvaiClient(
       :func:`convai_ops.errors.register_secret`; it never appears in messages, logs or ``repr``.
     - ``transport`` replaces the network (``httpx.MockTransport`` in tests); ``timeout`` is in
       seconds per request.
-    - 408, 409, 429, 5xx and lost connections are retried up to ``max_retries`` times, waiting
+    - 408, 429, 5xx and lost connections are retried (not 409) up to ``max_retries`` times, waiting
       the server's ``retry-after-ms`` / ``Retry-After`` / ``x-ratelimit-reset`` hint or
       ``backoff_base * 2 ** n`` seconds with jitter, never more than ``backoff_max``; waiting
       calls ``sleep``.

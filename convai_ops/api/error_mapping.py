@@ -2,7 +2,8 @@
 
 Status to error::
 
-    401, 403        AuthenticationError
+    401             AuthenticationError
+    403             PermissionDeniedError    (an AuthenticationError)
     404             NotFoundError
     409             ConflictError
     422             RequestValidationError   message lists each ``loc: msg`` of ``detail``
@@ -29,6 +30,7 @@ from convai_ops.errors import (
     AuthenticationError,
     ConflictError,
     NotFoundError,
+    PermissionDeniedError,
     RateLimitError,
     RequestValidationError,
     ServerError,
@@ -42,7 +44,7 @@ _MAX_BODY_TEXT = 300
 
 _BY_STATUS: dict[int, tuple[type[ApiError], str]] = {
     401: (AuthenticationError, "check the API key (ELEVENLABS_API_KEY)"),
-    403: (AuthenticationError, "the API key lacks permission for this call"),
+    403: (PermissionDeniedError, "the API key lacks permission for this call"),
     404: (NotFoundError, "check the id; it may have been deleted"),
     409: (ConflictError, "the resource changed concurrently or conflicts; re-read and retry"),
     422: (RequestValidationError, "the API rejected the request"),

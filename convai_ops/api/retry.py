@@ -29,8 +29,8 @@ __all__ = [
     "retry_hint_seconds",
 ]
 
-# Not 409 (the official SDK retries it): on /v1/convai a 409 reports a state conflict (a merge
-# conflict, a branch name taken, a document in use) that waiting does not resolve.
+# Not 409 (the official SDK retries it): on /v1/convai a 409 reports a state conflict (a branch
+# name taken, a document in use) that waiting does not resolve.
 RETRYABLE_STATUSES = frozenset({408, 429})
 RETRYABLE_TRANSPORT_ERRORS: tuple[type[httpx.TransportError], ...] = (
     httpx.TimeoutException,

@@ -16,6 +16,7 @@ Semantics the emulator implements (the API document is silent on most of them):
   versioned subset.
 - Reading an agent gives its stored config deep-merged over the server defaults taken from the
   OpenAPI schema's ``default`` values (:func:`resolved_config`).
+- With ``protect_main`` the main branch is created protected (``admin_perms_required``).
 - ``enable_versioning=false`` at creation makes an agent whose ``version_id``, ``branch_id`` and
   ``main_branch_id`` read ``null`` and whose branch endpoints answer 400, until a PATCH with
   ``enable_versioning_if_not_enabled`` (default true) turns versioning on.
@@ -34,6 +35,7 @@ from convai_ops.emulator.store import Agent, Branch, Version
 from convai_ops.versioning import split_platform_settings
 
 __all__ = [
+    "ADMIN_ONLY",
     "CONFIG_SECTIONS",
     "agent_config",
     "agent_wide_change",
@@ -63,6 +65,8 @@ _REQUEST_SCHEMAS = {
     "platform_settings": "AgentPlatformSettingsRequestModel",
 }
 _WORKFLOW_BASE: dict[str, Any] = {"edges": {}, "prevent_subagent_loops": False}
+#: ``BranchProtectionStatus`` of a protected branch: merging into it needs admin permissions.
+ADMIN_ONLY = "admin_perms_required"
 
 
 def resolved_config(stored: dict[str, Any]) -> dict[str, Any]:
@@ -183,6 +187,7 @@ def create_agent(emu: Emulator, body: dict[str, Any], *, versioned: bool) -> Age
         created_at=now,
         last_committed_at=now,
         tip_version_id="",
+        protection_status=ADMIN_ONLY if emu.config.protect_main else "writer_perms_required",
     )
     emu.store.agents[agent_id] = agent
     emu.store.branches[branch_id] = branch
@@ -199,7 +204,7 @@ def commit_version(
 ) -> Version:
     """Commit ``config`` as the new tip of ``branch``; ``parents`` adds to the in-branch parent."""
     previous = emu.store.versions.get(branch.tip_version_id)
-    now = int(emu.now())
+    now = emu.now()
     version = Version(
         id=emu.new_id("agtvrsn_"),
         agent_id=branch.agent_id,
@@ -212,8 +217,8 @@ def commit_version(
     )
     emu.store.versions[version.id] = version
     branch.tip_version_id = version.id
-    branch.last_committed_at = now
-    emu.store.agents[branch.agent_id].updated_at = now
+    branch.last_committed_at = int(now)
+    emu.store.agents[branch.agent_id].updated_at = int(now)
     return version
 
 

@@ -16,6 +16,7 @@ from convai_ops.emulator import (
     routes_tests,
     routes_tools,
 )
+from convai_ops.emulator.branches import protect_main_branches
 from convai_ops.emulator.config import EmulatorConfig
 from convai_ops.emulator.core import Emulator
 from convai_ops.emulator.middleware import EmulatorMiddleware
@@ -41,6 +42,8 @@ def create_app(config: EmulatorConfig | None = None) -> FastAPI:
     The state is loaded from ``config.state_file`` when that file exists.
     """
     emulator = Emulator(config)
+    if emulator.config.protect_main:
+        protect_main_branches(emulator)
     app = FastAPI(
         title="convai-ops ElevenLabs API emulator",
         docs_url=None,

@@ -1,5 +1,8 @@
 """Branches: create from a version, update, and the three-way merge into a target branch.
 
+- Branch names hold only letters, numbers and ``( ) [ ] { } - / .``, at most 140 characters
+  (the versioning docs), and are unique within the agent: other names answer ``422`` at
+  ``["body", "name"]``, a taken one ``409 branch_name_taken``.
 - A new branch starts with a version whose ``out_of_branch_parent_id`` is the parent version; the
   request's ``conversation_config`` / ``platform_settings`` are deep-merged onto the parent's
   (agent-wide platform settings go to the agent or nowhere: ``agents.write_agent_wide``).
@@ -7,21 +10,26 @@
 - The merge base of two branch tips is their nearest common ancestor in the version graph
   (edges: ``in_branch_parent_id``, ``out_of_branch_parent_id``, ``merged_from_version_id``).
 - Merging compares the resolved configs (server defaults included) leaf by leaf; a leaf both
-  sides changed differently is a conflict. ``POST .../merge`` refuses conflicts with
-  ``409 merge_conflict`` unless ``force`` (then the source wins) - a deliberate choice, as the
-  document lists no status for it. A merge commits a version on the target whose parents record
-  ``merged_from_branch_id`` / ``merged_from_version_id``; the source's tip records
-  ``merged_into_branch_id``.
+  sides changed differently is a conflict, settled by timestamp: the side whose tip version was
+  committed later wins (``force``: the source always wins). A merge never answers 409. It
+  commits a version on the target whose parents record ``merged_from_branch_id`` /
+  ``merged_from_version_id``; the source's tip records ``merged_into_branch_id``.
+- A merge whose source config equals the target's answers ``422 source_identical_to_target``
+  (``identical_merge="refuse"``) or commits nothing (``"commit-nothing"``).
+- A merge into a protected branch (``admin_perms_required``) answers ``403``: the emulated key
+  has no admin permissions. So does lifting a branch's protection.
 """
 
 from __future__ import annotations
 
+import re
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from convai_ops.emulator.agents import (
+    ADMIN_ONLY,
     CONFIG_SECTIONS,
     commit_version,
     find_version,
@@ -31,17 +39,24 @@ from convai_ops.emulator.agents import (
 )
 from convai_ops.emulator.configtree import Conflict, three_way
 from convai_ops.emulator.core import Emulator
-from convai_ops.emulator.problems import bad_request, conflict
+from convai_ops.emulator.problems import InvalidRequest, bad_request, conflict, forbidden
 from convai_ops.emulator.store import Agent, Branch, Version
 
 __all__ = [
+    "MAX_BRANCH_NAME",
     "MergePlan",
     "ancestors",
+    "check_branch_name",
     "create_branch",
     "merge_branch",
     "plan_merge",
+    "protect_main_branches",
     "update_branch",
 ]
+
+MAX_BRANCH_NAME = 140
+_BRANCH_NAME = re.compile(r"[A-Za-z0-9()\[\]{}/.-]+")
+_ALLOWED = "letters, numbers and ( ) [ ] { } - / ."
 
 _PARENT_KEYS = ("in_branch_parent_id", "out_of_branch_parent_id", "merged_from_version_id")
 
@@ -49,17 +64,47 @@ _PARENT_KEYS = ("in_branch_parent_id", "out_of_branch_parent_id", "merged_from_v
 @dataclass(frozen=True)
 class MergePlan:
     """What merging ``source`` into ``target`` gives: ``config`` (per section), the conflicts
-    as ``(section, Conflict)`` pairs, and whether source and target configs are identical."""
+    as ``(section, Conflict)`` pairs, whether source and target configs are identical, and
+    ``source_wins``: whether conflicts were settled for the source (forced, or its tip was
+    committed later)."""
 
     source: Branch
     target: Branch
     config: dict[str, Any]
     conflicts: list[tuple[str, Conflict]]
     identical: bool
+    source_wins: bool
+
+
+def check_branch_name(name: str) -> None:
+    """Raise ``422`` at ``["body", "name"]`` unless ``name`` is 1-140 characters among
+    letters, numbers and ``( ) [ ] { } - / .`` (BEHAVIOUR.md "Versions and branches")."""
+    if len(name) > MAX_BRANCH_NAME:
+        raise InvalidRequest.one(
+            ["body", "name"],
+            f"String should have at most {MAX_BRANCH_NAME} characters",
+            "string_too_long",
+        )
+    if not _BRANCH_NAME.fullmatch(name):
+        bad = sorted({char for char in name if not _BRANCH_NAME.fullmatch(char)})
+        found = ", ".join(repr(char) for char in bad) if bad else "an empty name"
+        raise InvalidRequest.one(
+            ["body", "name"],
+            f"A branch name may contain only {_ALLOWED} (found {found})",
+            "string_pattern_mismatch",
+        )
+
+
+def protect_main_branches(emu: Emulator) -> None:
+    """Mark every agent's main branch ``admin_perms_required`` (the ``protect_main`` knob)."""
+    with emu.lock:
+        for agent in emu.store.agents.values():
+            emu.store.branches[agent.main_branch_id].protection_status = ADMIN_ONLY
 
 
 def create_branch(emu: Emulator, agent: Agent, body: dict[str, Any]) -> tuple[Branch, Version]:
     """Create a branch from ``body["parent_version_id"]`` and commit its first version."""
+    check_branch_name(body["name"])
     parent = find_version(emu, agent, body["parent_version_id"])
     _require_unique_name(emu, agent, body["name"], exclude=None)
     now = int(emu.now())
@@ -82,16 +127,29 @@ def create_branch(emu: Emulator, agent: Agent, body: dict[str, Any]) -> tuple[Br
 
 
 def update_branch(emu: Emulator, agent: Agent, branch: Branch, body: dict[str, Any]) -> None:
-    """Apply ``name``, ``is_archived`` and ``protection_status`` (main cannot be archived)."""
+    """Apply ``name``, ``is_archived`` and ``protection_status`` (main cannot be archived; a
+    protected branch's protection cannot be lifted without admin permissions: 403)."""
     if body.get("name") is not None:
+        check_branch_name(body["name"])
         _require_unique_name(emu, agent, body["name"], exclude=branch.id)
         branch.name = body["name"]
     if body.get("is_archived") is not None:
         if body["is_archived"] and branch.id == agent.main_branch_id:
             raise bad_request("cannot_archive_main_branch", "The main branch cannot be archived.")
         branch.is_archived = body["is_archived"]
-    if body.get("protection_status") is not None:
-        branch.protection_status = body["protection_status"]
+    wanted = body.get("protection_status")
+    if wanted is not None:
+        if branch.protection_status == ADMIN_ONLY and wanted != ADMIN_ONLY:
+            raise _admin_needed(agent, branch, "lift its protection")
+        branch.protection_status = wanted
+
+
+def _admin_needed(agent: Agent, branch: Branch, action: str) -> Exception:
+    return forbidden(
+        "branch_protected",
+        f"Branch {branch.name!r} of agent {agent.id!r} is protected (admin_perms_required); "
+        f"this API key has no admin permissions to {action}.",
+    )
 
 
 def _require_unique_name(emu: Emulator, agent: Agent, name: str, exclude: str | None) -> None:
@@ -126,34 +184,39 @@ def merge_base(emu: Emulator, source: Version, target: Version) -> Version:
 
 
 def plan_merge(emu: Emulator, source: Branch, target: Branch, *, force: bool) -> MergePlan:
-    """Three-way merge of the tips of ``source`` and ``target``; conflicts go to the source
-    when ``force`` and to the target otherwise."""
+    """Three-way merge of the tips of ``source`` and ``target``; a conflict goes to the source
+    when ``force`` or when the source's tip was committed later, else to the target."""
     if source.id == target.id:
         raise bad_request("invalid_merge", "A branch cannot be merged into itself.")
     source_tip = emu.store.versions[source.tip_version_id]
     target_tip = emu.store.versions[target.tip_version_id]
+    source_wins = force or _commit_order(emu, source_tip) > _commit_order(emu, target_tip)
     base = resolved_versioned(merge_base(emu, source_tip, target_tip).config)
     mine, theirs = resolved_versioned(source_tip.config), resolved_versioned(target_tip.config)
     config: dict[str, Any] = {}
     conflicts: list[tuple[str, Conflict]] = []
     for section in CONFIG_SECTIONS:
-        merged, found = three_way(base[section], mine[section], theirs[section], source_wins=force)
+        merged, found = three_way(
+            base[section], mine[section], theirs[section], source_wins=source_wins
+        )
         config[section] = merged
         conflicts.extend((section, item) for item in found)
-    return MergePlan(source, target, config, conflicts, identical=mine == theirs)
+    return MergePlan(source, target, config, conflicts, mine == theirs, source_wins)
 
 
-def merge_branch(
-    emu: Emulator, agent: Agent, plan: MergePlan, *, archive_source: bool, force: bool
-) -> Version:
-    """Commit ``plan`` on its target; refuse unresolved conflicts with 409 unless ``force``."""
-    if plan.conflicts and not force:
-        paths = ", ".join(f"{section}.{'.'.join(item.path)}" for section, item in plan.conflicts)
-        raise conflict(
-            "merge_conflict",
-            f"Both branches changed the same fields differently: {paths}. "
-            "Use merge-preview to inspect them, or merge with force=true (source wins).",
-        )
+def _commit_order(emu: Emulator, version: Version) -> tuple[float, int]:
+    """When ``version`` was committed; ties (same clock reading) go by commit order."""
+    return version.committed_at, list(emu.store.versions).index(version.id)
+
+
+def merge_branch(emu: Emulator, agent: Agent, plan: MergePlan, *, archive_source: bool) -> Version:
+    """Commit ``plan`` on its target and return the target's new tip. Raises 403 when the
+    target is protected; for an identical source, 422 ``source_identical_to_target`` or (knob
+    ``identical_merge="commit-nothing"``) no commit, answering the target's tip as it is."""
+    if plan.target.protection_status == ADMIN_ONLY:
+        raise _admin_needed(agent, plan.target, "merge into it")
+    if plan.identical:
+        return _merge_identical(emu, agent, plan, archive_source=archive_source)
     source_tip = emu.store.versions[plan.source.tip_version_id]
     parents: dict[str, str | None] = {
         "merged_from_branch_id": plan.source.id,
@@ -163,6 +226,24 @@ def merge_branch(
     version = commit_version(emu, plan.target, plan.config, description, parents)
     source_tip.parents["merged_into_branch_id"] = plan.target.id
     plan.source.merged_into_branch_id = plan.target.id
+    _archive_source(agent, plan, archive_source)
+    return version
+
+
+def _merge_identical(
+    emu: Emulator, agent: Agent, plan: MergePlan, *, archive_source: bool
+) -> Version:
+    if emu.config.identical_merge == "refuse":
+        raise InvalidRequest.one(
+            ["path", "source_branch_id"],
+            f"source_identical_to_target: branch {plan.source.name!r} holds the same config as "
+            f"{plan.target.name!r}; there is nothing to merge",
+            "source_identical_to_target",
+        )
+    _archive_source(agent, plan, archive_source)
+    return emu.store.versions[plan.target.tip_version_id]
+
+
+def _archive_source(agent: Agent, plan: MergePlan, archive_source: bool) -> None:
     if archive_source and plan.source.id != agent.main_branch_id:
         plan.source.is_archived = True
-    return version

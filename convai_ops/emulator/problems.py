@@ -19,6 +19,7 @@ __all__ = [
     "bad_request",
     "conflict",
     "error_body",
+    "forbidden",
     "not_found",
     "schema_errors",
 ]
@@ -65,6 +66,11 @@ def not_found(kind: str, ident: str) -> ApiProblem:
 def bad_request(code: str, message: str) -> ApiProblem:
     """Return a 400 answer."""
     return ApiProblem(400, code, message)
+
+
+def forbidden(code: str, message: str) -> ApiProblem:
+    """Return a 403 answer (the key lacks a permission the call needs)."""
+    return ApiProblem(403, code, message)
 
 
 def conflict(code: str, message: str) -> ApiProblem:

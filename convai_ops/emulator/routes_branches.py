@@ -107,8 +107,9 @@ def _merge_pair(
 def merge_preview_route(
     agent_id: str, source_branch_id: str, target_branch_id: str, emu: Emu, force: bool = False
 ) -> dict[str, Any]:
-    """``MergePreviewResponseModel``: the merged config (conflicts resolved to the source when
-    ``force``, to the target otherwise), ``overridden_fields`` and ``conflicts``."""
+    """``MergePreviewResponseModel``: the merged config exactly as ``merge`` would commit it
+    (conflicts to the side committed later, to the source when ``force``),
+    ``overridden_fields``, ``conflicts`` and ``source_identical_to_target``."""
     with emu.lock:
         agent = _versioned_agent(emu, agent_id)
         source, target = _merge_pair(emu, agent, source_branch_id, target_branch_id)
@@ -120,13 +121,14 @@ def merge_preview_route(
 def merge_branch_into_target(
     agent_id: str, source_branch_id: str, target_branch_id: str, emu: Emu, body: Body
 ) -> dict[str, Any]:
-    """Merge and answer the target's ``GetAgentResponseModel`` at the merge version;
-    ``409 merge_conflict`` when both sides changed a field differently and not ``force``."""
+    """Merge and answer the target's ``GetAgentResponseModel`` at its new tip. Conflicts are
+    settled by timestamp (``force``: source wins); ``403`` into a protected target; an
+    identical source: ``422`` or no commit (``identical_merge``)."""
     force = bool(body.get("force", False))
     with emu.lock:
         agent = _versioned_agent(emu, agent_id)
         source, target = _merge_pair(emu, agent, source_branch_id, target_branch_id)
         plan = branches.plan_merge(emu, source, target, force=force)
         archive = bool(body.get("archive_source_branch", True))
-        version = branches.merge_branch(emu, agent, plan, archive_source=archive, force=force)
+        version = branches.merge_branch(emu, agent, plan, archive_source=archive)
         return agent_response(emu, agent, version)

@@ -38,14 +38,16 @@ _SHORT_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxy
 
 class Version(BaseModel):
     """One committed agent config; ``config`` holds ``conversation_config``,
-    ``platform_settings`` and ``workflow`` as stored (server defaults are added when read)."""
+    ``platform_settings`` and ``workflow`` as stored (server defaults are added when read).
+    ``committed_at`` is Unix seconds with sub-second precision, so that merges can order
+    commits; responses show whole seconds."""
 
     id: str
     agent_id: str
     branch_id: str
     seq_no_in_branch: int
     description: str
-    committed_at: int
+    committed_at: float
     parents: dict[str, str | None] = Field(default_factory=dict)
     config: dict[str, Any] = Field(default_factory=dict)
 

@@ -90,7 +90,7 @@ def version_metadata(version: Version) -> dict[str, Any]:
         "branch_id": version.branch_id,
         "version_description": version.description,
         "seq_no_in_branch": version.seq_no_in_branch,
-        "time_committed_secs": version.committed_at,
+        "time_committed_secs": int(version.committed_at),
         "parents": {field: version.parents.get(field) for field in _PARENT_FIELDS},
         "access_info": dict(ACCESS_INFO),
     }

@@ -20,14 +20,13 @@ CASES: dict[str, Case] = {
         "a1",
         body={"name": "Support", "conversation_config": {}},
     ),
-    "create_agent_versioned": Case(
-        lambda c: c.create_agent({"conversation_config": {}}, enable_versioning=True),
-        "POST",
-        "/v1/convai/agents/create",
-        Reply(json={"agent_id": "a2"}),
-        "a2",
-        query=(("enable_versioning", "true"),),
-        body={"conversation_config": {}},
+    "update_agent_on_main_sends_no_deprecated_query": Case(
+        lambda c: c.update_agent("a1", {"name": "New"}),
+        "PATCH",
+        "/v1/convai/agents/a1",
+        Reply(json={**AGENT, "name": "New"}),
+        {**AGENT, "name": "New"},
+        body={"name": "New"},
     ),
     "get_agent": Case(
         lambda c: c.get_agent("a1", branch_id="b1", version_id="v1"),

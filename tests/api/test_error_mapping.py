@@ -11,6 +11,7 @@ from convai_ops.errors import (
     AuthenticationError,
     ConflictError,
     NotFoundError,
+    PermissionDeniedError,
     RateLimitError,
     RequestValidationError,
     ServerError,
@@ -31,7 +32,7 @@ def answer(status: int, json: object = None, text: str | None = None) -> httpx.R
     [
         (400, ApiError),
         (401, AuthenticationError),
-        (403, AuthenticationError),
+        (403, PermissionDeniedError),
         (404, NotFoundError),
         (405, ApiError),
         (409, ConflictError),
@@ -46,6 +47,7 @@ def test_status_maps_to_error_class(status: int, error: type[ApiError]) -> None:
     exc = error_for_response(answer(status, {"detail": "nope"}), "GET", "/v1/convai/agents/a1")
 
     assert type(exc) is error
+    assert isinstance(exc, AuthenticationError) == (status in (401, 403))
     assert exc.status == status
     assert (exc.method, exc.path) == ("GET", "/v1/convai/agents/a1")
     assert str(exc).startswith(f"GET /v1/convai/agents/a1: HTTP {status}: nope (")

@@ -31,7 +31,7 @@ def _script(client: ConvaiClient) -> Iterator[Any]:
                 "name": f"agent {step}",
                 "conversation_config": {"agent": {"first_message": "Hi"}},
             }
-            agent_ids.append(client.create_agent(body, enable_versioning=True))
+            agent_ids.append(client.create_agent(body))
             yield agent_ids[-1]
         elif kind == 1:
             yield client.get_agent(agent_ids[-1])["agent_id"]

@@ -133,14 +133,39 @@ def test_merge_preview_lists_conflicts(client: httpx.Client) -> None:
     assert body["source_identical_to_target"] is False
 
 
-def test_merge_conflict_refused_then_forced(client: httpx.Client) -> None:
+def test_merge_conflict_goes_to_the_side_committed_later(client: httpx.Client) -> None:
+    # main changed the prompt after the branch did: main's value wins, no 409
     agent, source = conflicting(client)
-    before = get_agent(client, agent["agent_id"])["version_id"]
-    refused = merge(client, agent, source)
-    assert refused.status_code == 409
-    assert refused.json()["detail"]["status"] == "merge_conflict"
-    assert "conversation_config.agent.prompt.prompt" in refused.json()["detail"]["message"]
-    assert get_agent(client, agent["agent_id"])["version_id"] == before
+    expected = preview(client, agent, source)
+    merged = merge(client, agent, source)
+    assert merged.status_code == 200, merged.text
+    main = get_agent(client, agent["agent_id"])
+    assert prompt_of(main) == "Theirs."
+    assert main["conversation_config"]["agent"]["first_message"] == "Hey"
+    assert main["conversation_config"] == expected["conversation_config"]
+
+
+def test_merge_conflict_source_wins_when_committed_later(client: httpx.Client) -> None:
+    agent, source = conflicting(client)
+    again = {"conversation_config": {"agent": {"prompt": {"prompt": "Mine again."}}}}
+    url = f"{AGENTS}/{agent['agent_id']}"
+    assert client.patch(url, params={"branch_id": source}, json=again).status_code == 200
+    expected = preview(client, agent, source)
+    assert expected["overridden_fields"] == ["conversation_config.agent.prompt.prompt"]
+    assert merge(client, agent, source).status_code == 200
+    main = get_agent(client, agent["agent_id"])
+    assert prompt_of(main) == "Mine again."
+    assert main["conversation_config"]["agent"]["prompt"]["temperature"] == 0.5
+    assert main["conversation_config"] == expected["conversation_config"]
+
+
+def test_forced_merge_source_wins_over_a_later_target(client: httpx.Client) -> None:
+    agent, source = conflicting(client)
+    forced_preview = client.get(
+        f"{AGENTS}/{agent['agent_id']}/branches/{source}/merge-preview",
+        params={"target_branch_id": agent["main_branch_id"], "force": True},
+    ).json()
+    assert prompt_of(forced_preview) == "Mine."
     forced = merge(client, agent, source, force=True)
     assert forced.status_code == 200
     main = get_agent(client, agent["agent_id"])

@@ -62,7 +62,7 @@ def api(server: EmulatorServer) -> Iterator[httpx.Client]:
 @pytest.fixture
 def create_agent(api: httpx.Client) -> Callable[[dict[str, Any]], str]:
     def create(body: dict[str, Any]) -> str:
-        response = api.post("/v1/convai/agents/create?enable_versioning=true", json=body)
+        response = api.post("/v1/convai/agents/create", json=body)
         response.raise_for_status()
         agent_id: str = response.json()["agent_id"]
         return agent_id

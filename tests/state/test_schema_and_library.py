@@ -57,7 +57,7 @@ def test_drift_and_pull_as_library_calls(
     server: EmulatorServer, api: httpx.Client, project: Path
 ) -> None:
     with ConvaiClient(server.url, KEY) as client:
-        agent_id = client.create_agent(template("default"), enable_versioning=True)
+        agent_id = client.create_agent(template("default"))
         result = import_agent(client, agent_id, project, env="staging", slug="lib")
         assert result.directory == project / "agents" / "lib"
         assert result.directory / "agent.yaml" in result.files
@@ -89,9 +89,7 @@ def test_validate_passes_on_an_imported_agent_with_tests(cli: Cli, api: httpx.Cl
     test_id = api.post("/v1/convai/agent-testing/create", json={**body, "name": "Hours"}).json()[
         "id"
     ]
-    agent_id = api.post(
-        "/v1/convai/agents/create?enable_versioning=true", json=template("text-only")
-    ).json()["agent_id"]
+    agent_id = api.post("/v1/convai/agents/create", json=template("text-only")).json()["agent_id"]
     patch_agent(
         api,
         agent_id,
