@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from convai_ops.emulator.agent_tools import with_tools
 from convai_ops.emulator.agents import resolved_config, resolved_value
 from convai_ops.emulator.branches import MergePlan, ancestors
 from convai_ops.emulator.configtree import MISSING, Conflict
@@ -34,8 +35,9 @@ _RECENT_VERSIONS = 10
 
 
 def agent_response(emu: Emulator, agent: Agent, version: Version) -> dict[str, Any]:
-    """``GetAgentResponseModel`` of ``agent`` at ``version`` (server defaults included)."""
-    return _agent_body(agent, version, resolved_config(version.config))
+    """``GetAgentResponseModel`` of ``agent`` at ``version`` (server defaults included, inside
+    list items too; ``prompt.tools`` and ``prompt.tool_ids`` both answered)."""
+    return _agent_body(agent, version, with_tools(emu, resolved_config(version.config)))
 
 
 def _agent_body(agent: Agent, version: Version, config: dict[str, Any]) -> dict[str, Any]:
@@ -152,7 +154,7 @@ def branch_response(emu: Emulator, agent: Agent, branch: Branch) -> dict[str, An
 def merge_preview_response(emu: Emulator, agent: Agent, plan: MergePlan) -> dict[str, Any]:
     """``MergePreviewResponseModel``: the merged config at the target plus its conflicts."""
     target_tip = emu.store.versions[plan.target.tip_version_id]
-    body = _agent_body(agent, target_tip, plan.config)
+    body = _agent_body(agent, target_tip, with_tools(emu, plan.config))
     paths = [f"{section}.{'.'.join(item.path)}" for section, item in plan.conflicts]
     body["overridden_fields"] = paths
     body["conflicts"] = [_field_conflict(section, item) for section, item in plan.conflicts]
