@@ -30,7 +30,13 @@ from typing import Any
 
 from convai_ops.spec import openapi
 
-__all__ = ["fill_defaults", "schema_at"]
+__all__ = ["SECTION_SCHEMAS", "fill_defaults", "schema_at"]
+
+SECTION_SCHEMAS = {
+    "conversation_config": "ConversationalConfigAPIModel-Output",
+    "platform_settings": "AgentPlatformSettingsResponseModel",
+}
+"""The response schemas of a GET agent's config sections: what the API's defaults come from."""
 
 Schema = dict[str, Any]
 _MISSING: Any = object()

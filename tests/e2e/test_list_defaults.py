@@ -1,0 +1,76 @@
+"""An agent declaring evaluation criteria and data collection with only their required fields:
+the API fills the items' defaults, and plan, drift, pull and apply's read-back verification
+must not see that as a change; a real dashboard edit of an item still shows."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from tests.e2e.conftest import KEY, agent_ids, main_config
+
+DECLARED = """\
+platform_settings:
+  evaluation:
+    criteria:
+      - id: resolved
+        name: Resolved
+        conversation_goal_prompt: The caller's question was answered.
+  data_collection:
+    order_number:
+      type: string
+      description: The order number the caller gives.
+"""
+
+
+def _declare_lists(project: Path) -> Path:
+    path = project / "agents" / "assistant" / "agent.yaml"
+    path.write_text(path.read_text("utf-8") + DECLARED, "utf-8")
+    return path
+
+
+def _dashboard_edit(server: Any, agent_id: str, criterion: dict[str, Any]) -> None:
+    """What a dashboard edit of main does: a PATCH of the live agent."""
+    patch = {"platform_settings": {"evaluation": {"criteria": [criterion]}}}
+    response = httpx.patch(
+        f"{server.url}/v1/convai/agents/{agent_id}", json=patch, headers={"xi-api-key": KEY}
+    )
+    response.raise_for_status()
+
+
+def test_required_fields_only_plan_empty_after_apply(cli: Any, server: Any, project: Path) -> None:
+    _declare_lists(project)
+    code, out, err = cli("apply", "--auto-approve")
+    assert code == 0, out + err  # includes apply's read-back verification
+    live = main_config(server, agent_ids(server)["assistant"])["platform_settings"]
+    assert live["evaluation"]["criteria"][0]["scoring_mode"] == "binary"  # the API filled it
+    code, out, _ = cli("plan", "--detailed-exitcode")
+    assert code == 0, out
+    assert "No changes." in out
+    code, out, _ = cli("drift")
+    assert code == 0, out
+    before = (project / "agents" / "assistant" / "agent.yaml").read_text("utf-8")
+    code, out, _ = cli("pull", "assistant")
+    assert code == 0, out
+    assert (project / "agents" / "assistant" / "agent.yaml").read_text("utf-8") == before
+
+
+def test_dashboard_edit_of_a_list_item_shows_in_plan_and_drift(
+    cli: Any, server: Any, project: Path
+) -> None:
+    path = _declare_lists(project)
+    assert cli("apply", "--auto-approve")[0] == 0
+    agent_id = agent_ids(server)["assistant"]
+    criterion = main_config(server, agent_id)["platform_settings"]["evaluation"]["criteria"][0]
+    _dashboard_edit(server, agent_id, {**criterion, "llm": "gpt-4o"})
+    code, out, _ = cli("plan", "--detailed-exitcode")
+    assert code == 2, out
+    assert "platform_settings.evaluation.criteria" in out
+    code, out, _ = cli("drift")
+    assert code == 2, out
+    assert "gpt-4o" in out
+    assert cli("pull", "assistant")[0] == 0
+    assert "llm: gpt-4o" in path.read_text("utf-8")
+    assert cli("plan", "--detailed-exitcode")[0] == 0
