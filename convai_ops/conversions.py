@@ -57,6 +57,8 @@ _SECTIONS = {
 _PROMPT = ("conversation_config", "agent", "prompt", "prompt")
 _KB = ("conversation_config", "agent", "prompt", "knowledge_base")
 _TESTS = ("platform_settings", "testing", "attached_tests")
+_TOOLS = ("conversation_config", "agent", "prompt", "tools")
+_TOOL_IDS = ("conversation_config", "agent", "prompt", "tool_ids")
 _OPTIONS = ("name", "repeat", "min_pass")
 _EXAMPLES = (("success_examples", "success"), ("failure_examples", "failure"))
 _FILE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
@@ -174,6 +176,7 @@ def agent_file_data(
             _pop(config, path)
     for key in READ_ONLY_SETTINGS:
         config["platform_settings"].pop(key, None)
+    _one_tools_field(config)
     data: dict[str, Any] = {"name": live["name"]}
     notes = _tags(data, live.get("tags") or [], slug)
     data["environments"] = {env: live["agent_id"]}
@@ -189,6 +192,16 @@ def agent_file_data(
         data["knowledge_base"] = [kb_entry(loc) for loc in locators]
     notes.extend(_repair(data))
     return data, prompt if to_file else None, notes
+
+
+def _one_tools_field(config: dict[str, Any]) -> None:
+    """Keep one of ``prompt.tools`` / ``prompt.tool_ids``: a GET answers both, but a create or
+    update naming both is refused. ``tool_ids`` when the agent has any (``tools`` then only
+    repeats their configs), else ``tools``."""
+    ids = dig(config, _TOOL_IDS)
+    drop = _TOOLS if isinstance(ids, list) and ids else _TOOL_IDS
+    if dig(config, drop) is not MISSING:
+        _pop(config, drop)
 
 
 def _tags(data: dict[str, Any], tags: list[str], slug: str) -> list[str]:
