@@ -24,6 +24,7 @@ are kept as given. Pure: depends only on the bundled document; no FastAPI.
 from __future__ import annotations
 
 import copy
+import threading
 from collections.abc import Sequence
 from functools import cache
 from typing import Any
@@ -113,23 +114,40 @@ def _resolved(schema: Any) -> Schema:
 
 
 _DEFAULTS: dict[int, tuple[Schema, dict[str, Any]]] = {}
+_BUILDING: set[int] = set()
+_BUILD_LOCK = threading.RLock()
 
 
 def _missing_defaults(schema: Schema) -> dict[str, Any]:
     """``{property: what it reads as when missing}`` of an object schema (properties that stay
-    missing are left out). Cached per schema object; never modify the answer. A schema met
-    again while its own defaults are being built (a recursive schema) adds nothing there."""
+    missing are left out). Cached per schema object; never modify the answer. Built under a
+    lock (plans run in threads); a schema met again while its own defaults are being built (a
+    recursive schema) adds nothing there."""
     found = _DEFAULTS.get(id(schema))
     if found is not None and found[0] is schema:
         return found[1]
-    out: dict[str, Any] = {}
-    _DEFAULTS[id(schema)] = (schema, {})  # in progress: a recursive reference reads as empty
+    with _BUILD_LOCK:
+        found = _DEFAULTS.get(id(schema))
+        if found is not None and found[0] is schema:
+            return found[1]
+        if id(schema) in _BUILDING:
+            return {}
+        _BUILDING.add(id(schema))
+        try:
+            out = _build_missing(schema)
+        finally:
+            _BUILDING.discard(id(schema))
+        _DEFAULTS[id(schema)] = (schema, out)
+        return out
+
+
+def _build_missing(schema: Schema) -> dict[str, Any]:
     required = set(schema.get("required") or ())
+    out: dict[str, Any] = {}
     for key, sub in (schema.get("properties") or {}).items():
         value = _absent(sub, key in required, 0)
         if value is not _MISSING:
             out[key] = value
-    _DEFAULTS[id(schema)] = (schema, out)
     return out
 
 
