@@ -8,6 +8,8 @@ from typing import Any
 
 import httpx
 
+from convai_ops.emulator.contract import validate_response
+
 from .helpers import create_agent, create_branch, get_agent
 
 AGENTS = "/v1/convai/agents"
@@ -47,6 +49,8 @@ def _assert_filled(agent: dict[str, Any]) -> None:
 def test_get_fills_defaults_inside_list_items_and_map_values(client: httpx.Client) -> None:
     agent = create_agent(client, platform_settings=SETTINGS)
     _assert_filled(agent)
+    path = f"{AGENTS}/{agent['agent_id']}"
+    assert validate_response("GET", path, 200, agent, strict=True) == []
     _assert_filled(get_agent(client, agent["agent_id"], version_id=agent["version_id"]))
 
 
