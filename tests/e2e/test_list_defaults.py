@@ -74,3 +74,23 @@ def test_dashboard_edit_of_a_list_item_shows_in_plan_and_drift(
     assert cli("pull", "assistant")[0] == 0
     assert "llm: gpt-4o" in path.read_text("utf-8")
     assert cli("plan", "--detailed-exitcode")[0] == 0
+
+
+def test_inline_tools_plan_empty_after_apply(cli: Any, server: Any, project: Path) -> None:
+    """Inline tools (deprecated, but accepted) read back as full configs beside their new
+    tool_ids: the plan compares the declared items with their defaults filled."""
+    path = project / "agents" / "assistant" / "agent.yaml"
+    text = path.read_text("utf-8").replace(
+        "      max_tokens: 1000\n",
+        "      max_tokens: 1000\n"
+        "      tools:\n"
+        "        - {type: client, name: show_map, description: Shows a map of the office.}\n",
+    )
+    path.write_text(text, "utf-8")
+    code, out, err = cli("apply", "--auto-approve")
+    assert code == 0, out + err
+    prompt = main_config(server, agent_ids(server)["assistant"])["conversation_config"]["agent"]
+    assert len(prompt["prompt"]["tool_ids"]) == 1
+    assert prompt["prompt"]["tools"][0]["expects_response"] is False
+    code, out, _ = cli("plan", "--detailed-exitcode")
+    assert code == 0, out
