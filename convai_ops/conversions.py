@@ -2,8 +2,9 @@
 
 - :func:`agent_file_data`: ``agent.yaml`` data from a ``GET /v1/convai/agents/{id}`` body: the
   *declared subset* of ``conversation_config`` / ``platform_settings`` (only keys the request
-  schemas accept, minus values equal to the schema default), the :data:`ESSENTIAL` paths always,
-  ``tags:`` only when the agent carries its managed tag, knowledge entries by id.
+  schemas accept, minus values equal to the schema default, list items without the keys the
+  API fills in; one of ``prompt.tools`` / ``prompt.tool_ids``), the :data:`ESSENTIAL` paths
+  always, ``tags:`` only when the agent carries its managed tag, knowledge entries by id.
 - :func:`remote_test_data`: a test file's data from a ``GET /v1/convai/agent-testing/{id}``
   body; a test convai-ops created (``slug/name #hash``) is reproduced so that its content hash,
   and so its remote name, is the same.
@@ -30,6 +31,7 @@ from convai_ops.spec import (
     canonical_json,
     openapi,
 )
+from convai_ops.spec.defaults import SECTION_SCHEMAS, strip_list_defaults
 from convai_ops.spec.schema import validator
 from convai_ops.spec.yamlio import field_name
 from convai_ops.state import managed_tag
@@ -177,6 +179,8 @@ def agent_file_data(
     for key in READ_ONLY_SETTINGS:
         config["platform_settings"].pop(key, None)
     _one_tools_field(config)
+    for section, response in SECTION_SCHEMAS.items():
+        config[section] = strip_list_defaults(config[section], response)
     data: dict[str, Any] = {"name": live["name"]}
     notes = _tags(data, live.get("tags") or [], slug)
     data["environments"] = {env: live["agent_id"]}

@@ -25,13 +25,20 @@ from __future__ import annotations
 
 import copy
 import threading
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from functools import cache
 from typing import Any
 
+from convai_ops.dicts import json_equal
 from convai_ops.spec import openapi
 
-__all__ = ["SECTION_SCHEMAS", "fill_defaults", "schema_at"]
+__all__ = [
+    "SECTION_SCHEMAS",
+    "fill_defaults",
+    "schema_at",
+    "strip_item_defaults",
+    "strip_list_defaults",
+]
 
 SECTION_SCHEMAS = {
     "conversation_config": "ConversationalConfigAPIModel-Output",
@@ -56,6 +63,60 @@ def fill_defaults(value: Any, schema: str | Schema, *, lists_only: bool = False)
     """
     root = openapi.component(schema) if isinstance(schema, str) else schema
     return _fill(value, root, not lists_only, 0)
+
+
+def strip_item_defaults(
+    items: list[Any], schema: str | Schema, keep: Sequence[Collection[str]] = ()
+) -> list[Any]:
+    """``items`` (a list with ``schema``) with each object item's keys that filling would give
+    back removed, so ``fill_defaults`` of the result equals ``fill_defaults`` of ``items``.
+
+    What import and pull write for a list the API answered with its defaults filled in:
+    ``[{id, name, conversation_goal_prompt, llm: "gpt-4o"}]`` rather than every default.
+    ``keep[i]`` names keys of item ``i`` to keep anyway (those the repository declared).
+    """
+    root = openapi.component(schema) if isinstance(schema, str) else schema
+    item_schema = _resolved(root).get("items")
+    if not isinstance(item_schema, dict):
+        return copy.deepcopy(items)
+    kept = list(keep) + [()] * max(0, len(items) - len(keep))
+    return [_lean(item, item_schema, set(k)) for item, k in zip(items, kept, strict=False)]
+
+
+def strip_list_defaults(value: Any, schema: str | Schema) -> Any:
+    """``value`` with :func:`strip_item_defaults` applied to every list inside it (objects are
+    walked, their own keys kept): what import writes for a config the API answered."""
+    root = openapi.component(schema) if isinstance(schema, str) else schema
+    return _strip(value, root, 0)
+
+
+def _strip(value: Any, schema: Any, depth: int) -> Any:
+    resolved = _member(value, _resolved(schema))
+    if resolved is None or depth > _MAX_DEPTH:
+        return copy.deepcopy(value)
+    if isinstance(value, list):
+        return strip_item_defaults(value, resolved)
+    if not isinstance(value, dict):
+        return value
+    properties = resolved.get("properties") or {}
+    extra = resolved.get("additionalProperties")
+    out: dict[str, Any] = {}
+    for key, item in value.items():
+        sub = properties.get(key, extra if isinstance(extra, dict) else None)
+        out[key] = copy.deepcopy(item) if sub is None else _strip(item, sub, depth + 1)
+    return out
+
+
+def _lean(item: Any, schema: Schema, keep: set[str]) -> Any:
+    if not isinstance(item, dict):
+        return copy.deepcopy(item)
+    target = _fill(item, schema, True, 0)
+    lean = copy.deepcopy(item)
+    for key in [k for k in item if k not in keep]:
+        trial = {k: v for k, v in lean.items() if k != key}
+        if json_equal(_fill(trial, schema, True, 0), target):
+            lean = trial
+    return lean
 
 
 def schema_at(schema: str | Schema, path: Sequence[str]) -> Schema | None:

@@ -72,7 +72,9 @@ def test_dashboard_edit_of_a_list_item_shows_in_plan_and_drift(
     assert code == 2, out
     assert "gpt-4o" in out
     assert cli("pull", "assistant")[0] == 0
-    assert "llm: gpt-4o" in path.read_text("utf-8")
+    pulled = path.read_text("utf-8")
+    assert "llm: gpt-4o" in pulled
+    assert "scoring_mode" not in pulled  # the item's defaults are not written out
     assert cli("plan", "--detailed-exitcode")[0] == 0
 
 

@@ -8,8 +8,9 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from convai_ops.dicts import json_equal
 from convai_ops.spec import openapi
-from convai_ops.spec.defaults import fill_defaults, schema_at
+from convai_ops.spec.defaults import fill_defaults, schema_at, strip_item_defaults
 
 SCHEMAS = (
     "AgentPlatformSettingsResponseModel",
@@ -71,6 +72,42 @@ def test_filling_is_idempotent_and_keeps_what_was_given(case: tuple[str, Any, bo
     once = fill_defaults(value, name, lists_only=lists_only)
     assert fill_defaults(once, name, lists_only=lists_only) == once
     assert _contains(once, value)
+
+
+LISTS = (
+    ("AgentPlatformSettingsResponseModel", ("evaluation", "criteria")),
+    ("AgentPlatformSettingsResponseModel", ("testing", "attached_tests")),
+    ("PromptAgentAPIModel-Output", ("tools",)),
+    ("PromptAgentAPIModel-Output", ("knowledge_base",)),
+)
+
+
+@st.composite
+def _list_case(draw: st.DrawFn) -> tuple[dict[str, Any], list[Any]]:
+    name, path = draw(st.sampled_from(LISTS))
+    schema = schema_at(name, path)
+    assert schema is not None
+    items = draw(st.lists(_partial(schema["items"]), max_size=3))
+    return schema, fill_defaults(items, schema) if draw(st.booleans()) else items
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_list_case())
+def test_stripping_item_defaults_loses_nothing(case: tuple[dict[str, Any], list[Any]]) -> None:
+    schema, items = case
+    lean = strip_item_defaults(items, schema)
+    assert json_equal(fill_defaults(lean, schema), fill_defaults(items, schema))
+    assert len(lean) == len(items)
+
+
+def test_stripping_keeps_what_was_changed_and_what_is_kept() -> None:
+    schema = schema_at("AgentPlatformSettingsResponseModel", ("evaluation", "criteria"))
+    assert schema is not None
+    given_value = [{"id": "c", "name": "n", "conversation_goal_prompt": "g", "scope": "agent"}]
+    live = fill_defaults([{**given_value[0], "llm": "gpt-4o"}], schema)
+    assert strip_item_defaults(live, schema) == [{**given_value[0], "llm": "gpt-4o"}]
+    kept = strip_item_defaults(live, schema, [{"max_score"}])
+    assert kept == [{**given_value[0], "llm": "gpt-4o", "max_score": 100}]
 
 
 def test_list_items_get_their_defaults() -> None:

@@ -1,6 +1,6 @@
-"""Import and pull of an agent with tools: the GET answers ``prompt.tools`` and
-``prompt.tool_ids``, agent.yaml declares only one (the API refuses both), and plan and apply
-then work on it."""
+"""Import and pull of what a GET answers beyond what was sent: ``prompt.tools`` beside
+``prompt.tool_ids`` (agent.yaml declares only one: the API refuses both) and list items with
+the API's defaults filled in (agent.yaml declares them without)."""
 
 from __future__ import annotations
 
@@ -60,3 +60,20 @@ def test_import_without_tools_declares_neither(
     _import(cli, create_agent, {})
     prompt = _prompt_yaml(project)
     assert "tools" not in prompt and "tool_ids" not in prompt
+
+
+def test_import_writes_list_items_without_the_apis_defaults(
+    cli: Cli, create_agent: CreateAgent, project: Path
+) -> None:
+    criterion = {"id": "ok", "name": "OK", "conversation_goal_prompt": "Done.", "llm": "gpt-4o"}
+    body = {
+        "name": "Maps",
+        "conversation_config": {"agent": {"prompt": {"prompt": "Hi."}}},
+        "platform_settings": {"evaluation": {"criteria": [criterion]}},
+    }
+    agent_id = create_agent(body)
+    assert cli("import", agent_id, "--slug", "maps")[0] == 0
+    path = project / "agents" / "maps" / "agent.yaml"
+    data = YAML(typ="safe").load(path.read_text("utf-8"))
+    assert data["platform_settings"]["evaluation"]["criteria"] == [criterion]
+    assert cli("plan", "--detailed-exitcode")[0] == 0
