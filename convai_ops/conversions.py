@@ -2,8 +2,9 @@
 
 - :func:`agent_file_data`: ``agent.yaml`` data from a ``GET /v1/convai/agents/{id}`` body: the
   *declared subset* of ``conversation_config`` / ``platform_settings`` (only keys the request
-  schemas accept, minus values equal to the schema default), the :data:`ESSENTIAL` paths always,
-  ``tags:`` only when the agent carries its managed tag, knowledge entries by id.
+  schemas accept, minus values equal to the schema default, list items without the keys the
+  API fills in; one of ``prompt.tools`` / ``prompt.tool_ids``), the :data:`ESSENTIAL` paths
+  always, ``tags:`` only when the agent carries its managed tag, knowledge entries by id.
 - :func:`remote_test_data`: a test file's data from a ``GET /v1/convai/agent-testing/{id}``
   body; a test convai-ops created (``slug/name #hash``) is reproduced so that its content hash,
   and so its remote name, is the same.
@@ -30,6 +31,7 @@ from convai_ops.spec import (
     canonical_json,
     openapi,
 )
+from convai_ops.spec.defaults import SECTION_SCHEMAS, strip_list_defaults
 from convai_ops.spec.schema import validator
 from convai_ops.spec.yamlio import field_name
 from convai_ops.state import managed_tag
@@ -57,6 +59,8 @@ _SECTIONS = {
 _PROMPT = ("conversation_config", "agent", "prompt", "prompt")
 _KB = ("conversation_config", "agent", "prompt", "knowledge_base")
 _TESTS = ("platform_settings", "testing", "attached_tests")
+_TOOLS = ("conversation_config", "agent", "prompt", "tools")
+_TOOL_IDS = ("conversation_config", "agent", "prompt", "tool_ids")
 _OPTIONS = ("name", "repeat", "min_pass")
 _EXAMPLES = (("success_examples", "success"), ("failure_examples", "failure"))
 _FILE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
@@ -174,6 +178,9 @@ def agent_file_data(
             _pop(config, path)
     for key in READ_ONLY_SETTINGS:
         config["platform_settings"].pop(key, None)
+    _one_tools_field(config)
+    for section, response in SECTION_SCHEMAS.items():
+        config[section] = strip_list_defaults(config[section], response)
     data: dict[str, Any] = {"name": live["name"]}
     notes = _tags(data, live.get("tags") or [], slug)
     data["environments"] = {env: live["agent_id"]}
@@ -189,6 +196,16 @@ def agent_file_data(
         data["knowledge_base"] = [kb_entry(loc) for loc in locators]
     notes.extend(_repair(data))
     return data, prompt if to_file else None, notes
+
+
+def _one_tools_field(config: dict[str, Any]) -> None:
+    """Keep one of ``prompt.tools`` / ``prompt.tool_ids``: a GET answers both, but a create or
+    update naming both is refused. ``tool_ids`` when the agent has any (``tools`` then only
+    repeats their configs), else ``tools``."""
+    ids = dig(config, _TOOL_IDS)
+    drop = _TOOLS if isinstance(ids, list) and ids else _TOOL_IDS
+    if dig(config, drop) is not MISSING:
+        _pop(config, drop)
 
 
 def _tags(data: dict[str, Any], tags: list[str], slug: str) -> list[str]:

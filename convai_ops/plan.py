@@ -9,10 +9,13 @@ holding only what the repository declares:
 - ``knowledge_base``: the sorted document names (content-addressed for local files);
 - ``tests``: the sorted remote test names (content-addressed) attached to the agent.
 
-Paths listed under ``ignore:`` (JSON pointers, project-wide and per agent) are removed from both
-views. The views are compared with deepdiff: a dict is walked key by key, anything else is a leaf
-compared as JSON values (a list is one field, shown whole; ``1 == 1.0``, ``True != 1``).
-Values under sensitive keys (headers, secrets, tokens, passwords, API keys) are masked.
+List items are compared with the API's response defaults filled in on both sides
+(:func:`with_list_defaults`), so an item declared with its required fields only equals the
+item the API stores. Paths listed under ``ignore:`` (JSON pointers, project-wide and per
+agent) are removed from both views. The views are compared with deepdiff: a dict is walked key
+by key, anything else is a leaf compared as JSON values (a list is one field, shown whole;
+``1 == 1.0``, ``True != 1``). Values under sensitive keys (headers, secrets, tokens,
+passwords, API keys) are masked.
 
 Each change is ``gated`` (a version holds the field, so apply stages it on a branch and the
 tests gate it) or not: ``name``, ``tags``, agent-wide ``platform_settings`` and the attached
@@ -33,6 +36,7 @@ from deepdiff.operator import BaseOperator
 from pydantic import BaseModel, ConfigDict
 
 from convai_ops.dicts import json_equal
+from convai_ops.spec.defaults import SECTION_SCHEMAS, fill_defaults
 from convai_ops.state import (
     RemoteAgent,
     RemoteIndex,
@@ -61,6 +65,7 @@ __all__ = [
     "make_agent_plan",
     "make_plan",
     "remote_view",
+    "with_list_defaults",
 ]
 
 FORMAT_VERSION = 2  # 2: FieldChange.gated
@@ -214,7 +219,7 @@ def desired_view(spec: AgentSpec, env: str) -> dict[str, Any]:
         )
     if spec.tests:
         view["tests"] = sorted(remote_test_name(spec.slug, t) for t in spec.tests)
-    return view
+    return with_list_defaults(view)
 
 
 def remote_view(
@@ -222,7 +227,7 @@ def remote_view(
 ) -> dict[str, Any]:
     """The live ``config`` (a GET agent body) reduced to the paths ``desired`` declares."""
     declared = {k: v for k, v in desired.items() if k in _CONFIG_KEYS}
-    view: dict[str, Any] = project_onto(dict(config), declared)
+    view: dict[str, Any] = with_list_defaults(project_onto(dict(config), declared))
     if "tags" in view:
         view["tags"] = sorted(view["tags"] or [])
     if "knowledge_base" in desired:
@@ -230,6 +235,21 @@ def remote_view(
     if "tests" in desired:
         attached = _dig(config, _TESTS_PATH) or []
         view["tests"] = sorted(index.test_names.get(t["test_id"], t["test_id"]) for t in attached)
+    return view
+
+
+def with_list_defaults(view: dict[str, Any]) -> dict[str, Any]:
+    """``view`` with the response schemas' defaults filled into the items of its lists.
+
+    A GET answers list items with the defaults the API filled in (an evaluation criterion's
+    ``scoring_mode``, ...), and apply replaces a list whole, so items are compared complete on
+    both sides: declared with required fields only and read back, they are equal; an item
+    that differs beyond the defaults still differs. Objects outside lists gain no keys (what
+    is not declared is not compared). ``view`` is modified and returned.
+    """
+    for section, schema in SECTION_SCHEMAS.items():
+        if isinstance(view.get(section), dict):
+            view[section] = fill_defaults(view[section], schema, lists_only=True)
     return view
 
 

@@ -27,6 +27,12 @@ from convai_ops.conversions import (
 from convai_ops.dicts import json_equal
 from convai_ops.importer import write_prompt, write_test_file
 from convai_ops.spec import READ_ONLY_SETTINGS, load_project, update_yaml
+from convai_ops.spec.defaults import (
+    SECTION_SCHEMAS,
+    fill_defaults,
+    schema_at,
+    strip_item_defaults,
+)
 from convai_ops.spec.yamlio import read_document
 from convai_ops.state import document_name, managed_tag, read_snapshot, remote_test_name
 
@@ -160,7 +166,23 @@ def _reproject(declared: Any, live: Any, frozen: set[KeyPath], path: KeyPath) ->
             k: _reproject(v, live[k], frozen, (*path, k)) if k in live else v
             for k, v in declared.items()
         }
+    if isinstance(declared, list) and isinstance(live, list):
+        return _pulled_list(declared, live, path)
     return copy.deepcopy(live)
+
+
+def _pulled_list(declared: list[Any], live: list[Any], path: KeyPath) -> list[Any]:
+    """The list to write at ``path``: ``declared`` when equal to ``live`` once the API's
+    defaults fill their items (as the plan compares them, ``plan.with_list_defaults``), else
+    ``live`` without the item keys at their defaults (keys the repository declared stay)."""
+    section = SECTION_SCHEMAS.get(path[0])
+    schema = schema_at(section, path[1:]) if section else None
+    if schema is None:
+        return copy.deepcopy(live)
+    if json_equal(fill_defaults(declared, schema), fill_defaults(live, schema)):
+        return declared
+    keep = [set(item) if isinstance(item, dict) else set() for item in declared]
+    return strip_item_defaults(live, schema, keep)
 
 
 def _pulled_tags(declared: list[str], live: Sequence[str], slug: str) -> list[str]:

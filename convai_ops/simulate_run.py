@@ -191,13 +191,13 @@ def _starting_point(
 
 def _mock_names(client: ConvaiClient, agent_id: str, mocks: Sequence[str]) -> list[str]:
     """Tool names to mock on the endpoints: the agent's tools for ``all`` (``GET`` the agent
-    and the workspace tools)."""
+    and the workspace tools), each once (a GET answers ``tools`` for the ``tool_ids`` too)."""
     if tuple(mocks) != ("all",):
         return list(mocks)
     prompt = client.get_agent(agent_id)["conversation_config"]["agent"].get("prompt") or {}
     names = {tool_id: name for name, tool_id in tool_ids_by_name(client).items()}
     found = [names[i] for i in prompt.get("tool_ids") or [] if i in names]
-    return found + [str(tool["name"]) for tool in prompt.get("tools") or []]
+    return list(dict.fromkeys([*found, *(str(tool["name"]) for tool in prompt.get("tools") or [])]))
 
 
 def _mocked_ids(client: ConvaiClient, mocks: Sequence[str]) -> list[str] | None:

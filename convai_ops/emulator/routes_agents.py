@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query
 
 from convai_ops.emulator import agents
+from convai_ops.emulator.agent_tools import take_inline_tools
 from convai_ops.emulator.core import Emulator
 from convai_ops.emulator.http import Body, Emu, page
 from convai_ops.emulator.store import Agent
@@ -24,6 +25,7 @@ def create_agent_route(emu: Emu, body: Body, enable_versioning: bool = True) -> 
     """``CreateAgentResponseModel`` ``{"agent_id"}``; ``enable_versioning=false`` makes an
     unversioned agent (the document calls the parameter deprecated and ignored)."""
     with emu.lock:
+        body = take_inline_tools(emu, body)
         agent = agents.create_agent(emu, body, versioned=enable_versioning)
     return {"agent_id": agent.id}
 
@@ -91,7 +93,11 @@ def patch_agent_settings_route(
     with emu.lock:
         agent = agents.find_agent(emu, agent_id)
         version = agents.update_agent(
-            emu, agent, body, branch_id=branch_id, enable=enable_versioning_if_not_enabled
+            emu,
+            agent,
+            take_inline_tools(emu, body),
+            branch_id=branch_id,
+            enable=enable_versioning_if_not_enabled,
         )
         return agent_response(emu, agent, version)
 

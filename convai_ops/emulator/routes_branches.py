@@ -11,6 +11,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from convai_ops.emulator import agents, branches
+from convai_ops.emulator.agent_tools import take_inline_tools
 from convai_ops.emulator.core import Emulator
 from convai_ops.emulator.http import Body, Emu
 from convai_ops.emulator.problems import bad_request
@@ -39,7 +40,7 @@ def create_branch_route(agent_id: str, emu: Emu, body: Body) -> dict[str, Any]:
     """``CreateAgentBranchResponseModel`` ``{"created_branch_id", "created_version_id"}``."""
     with emu.lock:
         agent = _versioned_agent(emu, agent_id)
-        branch, version = branches.create_branch(emu, agent, body)
+        branch, version = branches.create_branch(emu, agent, take_inline_tools(emu, body))
     return {"created_branch_id": branch.id, "created_version_id": version.id}
 
 

@@ -9,21 +9,16 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query
 
 from convai_ops.emulator import references
+from convai_ops.emulator.agent_tools import tool_config
 from convai_ops.emulator.core import ACCESS_INFO, Emulator
 from convai_ops.emulator.http import Body, Emu, page
 from convai_ops.emulator.problems import not_found
-from convai_ops.emulator.schema import over_defaults, prune
+from convai_ops.emulator.schema import prune
 from convai_ops.emulator.store import Tool
 
 __all__ = ["router"]
 
 router = APIRouter()
-_OUTPUT_SCHEMAS = {
-    "webhook": "WebhookToolConfig-Output",
-    "client": "ClientToolConfig-Output",
-    "system": "SystemToolConfig-Output",
-    "mcp": "MCPToolConfig-Output",
-}
 
 
 def _find(emu: Emulator, tool_id: str) -> Tool:
@@ -34,11 +29,9 @@ def _find(emu: Emulator, tool_id: str) -> Tool:
 
 
 def _response(tool: Tool) -> dict[str, Any]:
-    schema = _OUTPUT_SCHEMAS.get(str(tool.tool_config.get("type")))
-    config = over_defaults(schema, tool.tool_config) if schema else tool.tool_config
     return {
         "id": tool.id,
-        "tool_config": config,
+        "tool_config": tool_config(tool),
         "access_info": dict(ACCESS_INFO),
         "usage_stats": {"total_calls": 0, "avg_latency_secs": 0.0},
         "response_mocks": tool.response_mocks,

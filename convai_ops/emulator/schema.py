@@ -3,8 +3,8 @@
 - :func:`document` loads ``convai_ops/openapi/openapi-convai.json`` once.
 - :func:`validator` gives a Draft 2020-12 validator for any JSON schema fragment of the document,
   with ``#/components/schemas/...`` references resolved through :mod:`referencing`.
-- :func:`schema_defaults` builds the server defaults of a component schema from its ``default``
-  values, which the emulator lays under every stored agent config.
+- :func:`over_defaults` fills the server defaults of a component schema into a stored value
+  (inside list items too, :mod:`convai_ops.spec.defaults`), as the API answers it.
 - :func:`operation` and :func:`match_path` map a concrete request path to its operation.
 """
 
@@ -21,7 +21,7 @@ from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-from convai_ops.dicts import deep_merge
+from convai_ops.spec.defaults import fill_defaults
 
 __all__ = [
     "DOCUMENT_URI",
@@ -38,7 +38,6 @@ __all__ = [
 
 DOCUMENT_URI = "urn:convai-ops:openapi-convai"
 _REF_PREFIX = "#/components/schemas/"
-_MISSING = object()
 
 
 @cache
@@ -108,44 +107,24 @@ def _absolutize(node: Any) -> Any:
 
 
 def schema_defaults(name: str) -> dict[str, Any]:
-    """Return the defaults of component schema ``name`` as a nested object.
-
-    A property with a ``default`` takes it; an object property without one takes the defaults of
-    its own properties (when that yields something and satisfies its ``required`` list; the
-    ``required`` list of ``name`` itself is not checked).
-    ``anyOf``/``oneOf`` alternatives are not explored. A fresh copy is returned on every call.
-    """
+    """Return what component schema ``name`` reads as when nothing was stored: its defaults as
+    a nested object (:func:`convai_ops.spec.defaults.fill_defaults` of ``{}``). A fresh copy
+    is returned on every call."""
     return copy.deepcopy(shared_defaults(name))
 
 
 def over_defaults(name: str, stored: dict[str, Any]) -> dict[str, Any]:
-    """Return ``stored`` deep-merged over :func:`schema_defaults` of ``name`` (a new object
-    sharing nothing with ``stored`` or the cached defaults)."""
-    return deep_merge(shared_defaults(name), stored)
+    """Return ``stored`` with the defaults of component schema ``name`` filled in, inside list
+    items and map values too (a new object sharing nothing with ``stored``)."""
+    filled: dict[str, Any] = fill_defaults(stored, name)
+    return filled
 
 
 @cache
 def shared_defaults(name: str) -> dict[str, Any]:
     """:func:`schema_defaults` of ``name`` as one cached object, read-only: never modify it."""
-    built = _defaults({"$ref": _REF_PREFIX + name}, depth=0, top=True)
+    built = fill_defaults({}, name)
     return built if isinstance(built, dict) else {}
-
-
-def _defaults(schema: dict[str, Any], depth: int, top: bool = False) -> Any:
-    schema = _resolve(schema)
-    if "default" in schema:
-        return copy.deepcopy(schema["default"])
-    properties = schema.get("properties")
-    if depth > 40 or schema.get("type") != "object" or not isinstance(properties, dict):
-        return _MISSING
-    out = {}
-    for key, sub in properties.items():
-        value = _defaults(sub, depth + 1)
-        if value is not _MISSING:
-            out[key] = value
-    if not top and (not out or any(key not in out for key in schema.get("required", []))):
-        return _MISSING
-    return out
 
 
 def _resolve(schema: dict[str, Any]) -> dict[str, Any]:

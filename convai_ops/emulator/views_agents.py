@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from convai_ops.emulator.agent_tools import with_tools
 from convai_ops.emulator.agents import agent_config, resolved_config, resolved_value
 from convai_ops.emulator.branches import MergePlan, ancestors
 from convai_ops.emulator.configtree import MISSING, Conflict, deep_merge
@@ -34,9 +35,11 @@ _RECENT_VERSIONS = 10
 
 
 def agent_response(emu: Emulator, agent: Agent, version: Version) -> dict[str, Any]:
-    """``GetAgentResponseModel`` of ``agent`` at ``version`` (server defaults included): the
-    version's versioned config with the agent's current agent-wide platform settings."""
-    return _agent_body(agent, version, resolved_config(agent_config(agent, version)))
+    """``GetAgentResponseModel`` of ``agent`` at ``version`` (server defaults included, inside
+    list items too; ``prompt.tools`` and ``prompt.tool_ids`` both answered): the version's
+    versioned config with the agent's current agent-wide platform settings."""
+    config = resolved_config(agent_config(agent, version))
+    return _agent_body(agent, version, with_tools(emu, config))
 
 
 def _agent_body(agent: Agent, version: Version, config: dict[str, Any]) -> dict[str, Any]:
@@ -156,7 +159,8 @@ def merge_preview_response(emu: Emulator, agent: Agent, plan: MergePlan) -> dict
     target_tip = emu.store.versions[plan.target.tip_version_id]
     agent_wide = resolved_config({"platform_settings": agent.agent_wide})["platform_settings"]
     settings = deep_merge(agent_wide, plan.config["platform_settings"])
-    body = _agent_body(agent, target_tip, {**plan.config, "platform_settings": settings})
+    config = with_tools(emu, {**plan.config, "platform_settings": settings})
+    body = _agent_body(agent, target_tip, config)
     paths = [f"{section}.{'.'.join(item.path)}" for section, item in plan.conflicts]
     body["overridden_fields"] = paths
     body["conflicts"] = [_field_conflict(section, item) for section, item in plan.conflicts]

@@ -69,6 +69,22 @@ def _check_exclusive(doc: Document, spec: AgentFile, has_files: bool) -> None:
         raise doc.error((*_PROMPT, "knowledge_base"), message)
     if spec.tools is not None and "tool_ids" in prompt:
         raise doc.error((*_PROMPT, "tool_ids"), "name tools under tools:, not here")
+    _refuse_tools_and_ids(doc, prompt, ())
+    for env, patch in spec.overrides.items():
+        mine = _dig(patch.conversation_config, _PROMPT[1:])
+        _refuse_tools_and_ids(doc, {**prompt, **mine}, ("overrides", env), mine)
+
+
+def _refuse_tools_and_ids(
+    doc: Document, prompt: dict[str, Any], loc: Loc, own: dict[str, Any] | None = None
+) -> None:
+    """The API refuses a prompt with both ``tools`` and ``tool_ids`` (it reads back both but
+    accepts one); point at the key ``own`` (an override's prompt) or ``loc`` declares."""
+    if "tools" not in prompt or "tool_ids" not in prompt:
+        return
+    key = "tools" if own is None or "tools" in own else "tool_ids"
+    message = "declare tool_ids or tools, not both: the API refuses both (prefer tool_ids)"
+    raise doc.error((*loc, *_PROMPT, key), message)
 
 
 def _dig(data: Any, keys: tuple[str, ...]) -> dict[str, Any]:

@@ -47,7 +47,7 @@ def test_apply_then_plan_and_drift_are_empty(mode_cli: Runner, mode_server: Any)
     assert code == 0, out + err
     support = main_config(mode_server, agent_ids(mode_server)["support"])
     criteria = support["platform_settings"]["evaluation"]["criteria"]
-    assert criteria[0]["id"] == "refund_policy_stated"
+    assert criteria[0]["id"] == "greeted_as_ava"
     assert support["platform_settings"]["call_limits"]["agent_concurrency_limit"] == -1
 
 
