@@ -22,6 +22,7 @@ from typing import Any
 from convai_ops.emulator.configtree import deep_merge
 from convai_ops.emulator.core import Emulator
 from convai_ops.emulator.problems import bad_request, not_found
+from convai_ops.emulator.rag import start_for_config
 from convai_ops.emulator.schema import over_defaults, prune, shared_defaults
 from convai_ops.emulator.store import Agent, Branch, Version
 
@@ -169,7 +170,10 @@ def commit_version(
     description: str,
     parents: dict[str, str | None],
 ) -> Version:
-    """Commit ``config`` as the new tip of ``branch``; ``parents`` adds to the in-branch parent."""
+    """Commit ``config`` as the new tip of ``branch``; ``parents`` adds to the in-branch parent.
+
+    Starts the RAG index of each document the config retrieves through RAG
+    (:func:`convai_ops.emulator.rag.start_for_config`)."""
     previous = emu.store.versions.get(branch.tip_version_id)
     now = int(emu.now())
     version = Version(
@@ -183,6 +187,7 @@ def commit_version(
         config=config,
     )
     emu.store.versions[version.id] = version
+    start_for_config(emu, config)
     branch.tip_version_id = version.id
     branch.last_committed_at = now
     emu.store.agents[branch.agent_id].updated_at = now

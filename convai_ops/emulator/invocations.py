@@ -17,6 +17,7 @@ from convai_ops.emulator.configtree import deep_merge
 from convai_ops.emulator.core import Emulator
 from convai_ops.emulator.llm_tools import ToolSpec
 from convai_ops.emulator.problems import not_found
+from convai_ops.emulator.rag import readable_documents
 from convai_ops.emulator.runner import AgentSnapshot, run_test
 from convai_ops.emulator.store import Agent, Invocation, Test, TestRun, Version
 
@@ -24,12 +25,12 @@ __all__ = ["resubmit", "snapshot_of", "start_invocation"]
 
 
 def snapshot_of(emu: Emulator, config: dict[str, Any]) -> AgentSnapshot:
-    """Return what the agent with resolved ``config`` knows (documents and tools looked up)."""
+    """Return what the agent with resolved ``config`` knows now: the documents it can read at
+    this moment (:func:`convai_ops.emulator.rag.readable_documents`: RAG-retrieved documents
+    only once indexed) and its tools, looked up."""
     agent = config["conversation_config"].get("agent", {})
     prompt = agent.get("prompt", {})
-    documents = [
-        emu.store.documents.get(str(item.get("id"))) for item in prompt.get("knowledge_base") or []
-    ]
+    documents = readable_documents(emu, config, emu.now())
     tools = [
         ToolSpec.from_config(tool_id, emu.store.tools[tool_id].tool_config)
         for tool_id in prompt.get("tool_ids") or []
@@ -40,7 +41,7 @@ def snapshot_of(emu: Emulator, config: dict[str, Any]) -> AgentSnapshot:
     return AgentSnapshot(
         prompt=str(prompt.get("prompt") or ""),
         first_message=str(agent.get("first_message") or ""),
-        documents=tuple(document.text for document in documents if document is not None),
+        documents=tuple(document.text for document in documents),
         tools=tuple(tools),
         temperature=float(prompt.get("temperature") or 0),
         placeholders=variables or {},
