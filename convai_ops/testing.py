@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from tenacity import RetryError, Retrying, retry_if_result, stop_after_delay, wait_exponential
 
 from convai_ops.errors import TestRunError, UsageError
+from convai_ops.knowledge import wait_for_rag_indexes
 from convai_ops.state import RemoteIndex, fetch_index, remote_test_name
 
 if TYPE_CHECKING:
@@ -252,7 +253,9 @@ def test_agents(
     """Run each agent's repository tests on its main, or on ``branch`` (id or name).
 
     Reads ``GET /v1/convai/agents`` / ``agent-testing`` lists once, then per agent syncs the
-    tests and runs them (``run_agent_tests``). Raises ``UsageError`` for an unknown branch.
+    tests, waits for the RAG index of its documents (:func:`knowledge.wait_for_rag_indexes`)
+    and runs them (``run_agent_tests``). Raises ``UsageError`` for an unknown branch,
+    ``KnowledgeIndexError`` for a document that cannot be indexed in time.
     """
     index = fetch_index(client, agents, env)
     runs = []
@@ -264,6 +267,8 @@ def test_agents(
         branch_id = _branch_id(client, agent_id, branch) if branch else None
         tests = sync_tests(client, spec.slug, spec.tests, index)
         say = (lambda m, s=spec.slug: progress(s, m)) if progress else None
+        if spec.knowledge:  # documents may still be indexing: never test before they are
+            wait_for_rag_indexes(client, agent_id, branch_id, policy or PollPolicy(), say)
         report = run_agent_tests(
             client, agent_id, tests, branch_id=branch_id, policy=policy, progress=say, repeat=repeat
         )

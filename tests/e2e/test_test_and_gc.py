@@ -39,7 +39,7 @@ def test_unknown_branch_is_a_one_line_error(cli: Any) -> None:
 
 @pytest.fixture
 def flaky_server() -> Iterator[Any]:
-    config = EmulatorConfig(test_delay_s=0.05, nondeterminism=0.5, seed=7)
+    config = EmulatorConfig(rag_index_delay_s=0.05, test_delay_s=0.05, nondeterminism=0.5, seed=7)
     with run_in_thread(config) as handle:
         yield handle
 
