@@ -107,6 +107,23 @@ class KnowledgeBaseMixin(BaseClient):
         pages = self._paginate(_DOCUMENT + "/dependent-agents", "agents", {}, path_params)
         return list(pages)
 
+    def document_dependents(self, document_id: str) -> dict[str, list[dict[str, Any]]]:
+        """Return ``{"agents": [...], "branches": [...]}`` using the document: agents as
+        :meth:`document_dependent_agents` gives them, branches as ``{agent_id, agent_name,
+        branch_id, branch_name, is_main}`` (first page, up to 100 agents).
+
+        Calls ``GET /v1/convai/knowledge-base/{documentation_id}/dependent-agents``. Raises
+        :class:`NotFoundError`.
+        """
+        path_params = {"documentation_id": document_id}
+        page = self._object(
+            "GET",
+            _DOCUMENT + "/dependent-agents",
+            path_params=path_params,
+            params={"page_size": 100},
+        )
+        return {key: list(page.get(key) or []) for key in ("agents", "branches")}
+
     def compute_rag_index(self, document_id: str, *, model: str) -> dict[str, Any]:
         """Start the document's RAG index for embedding ``model`` unless it has one; return it
         (``{"id", "model", "status", "progress_percentage", ...}``, ``status`` one of
