@@ -47,7 +47,7 @@ from convai_ops.errors import (
     UsageError,
     VerifyError,
 )
-from convai_ops.knowledge import sync_knowledge
+from convai_ops.knowledge import sync_knowledge, wait_for_rag_indexes
 from convai_ops.merge import merge_into_main
 from convai_ops.plan import AgentPlan, Plan, make_agent_plan
 from convai_ops.state import RemoteAgent, RemoteIndex, managed_tag, map_bounded
@@ -215,6 +215,9 @@ def stage_agent(ctx: ApplyContext, planned: AgentPlan, *, branch_name: str | Non
     tests = tuple(sync_tests(ctx.client, spec.slug, spec.tests, ctx.index))
     locators = sync_knowledge(ctx.client, spec, ctx.index, ctx.report)
     branch_id, version_id = _stage_branch(ctx, spec, main, tests, locators, branch_name, existing)
+    if spec.knowledge:  # tests must not run before the documents are RAG-indexed
+        say = functools.partial(ctx.report, spec.slug)
+        wait_for_rag_indexes(ctx.client, agent_id, branch_id, ctx.options.policy, say)
     report = _run_tests(ctx, spec.slug, agent_id, tests, branch_id)
     return Staged(agent_id, created, main, branch_id, tests, report, version_id)
 

@@ -114,7 +114,7 @@ def gc_command(ctx: click.Context, /, yes: bool, min_age_days: float, **flags: o
         results = delete_garbage(client, garbage)
     for item, result in results:
         click.echo(f"  {result}: {item.kind} {item.name}")
-    kept = sum(1 for _, r in results if r != "deleted")
+    kept = sum(1 for _, r in results if r.startswith("kept"))
     click.echo(f"Deleted {len(results) - kept}, kept {kept}.")
     return EXIT_OK
 

@@ -13,7 +13,9 @@ entry). From it :func:`write_test` drafts ``agents/<slug>/tests/<name>.yaml``:
 - ``simulation``: the moment is replayed from the user message it answered: ``chat_history`` =
   the turns before that message, ``simulation_scenario`` = the caller's messages from there on
   (one per line, after a line naming the conversation's language when it is not English, since
-  simulation tests have no language field), ``success_conditions`` = one placeholder.
+  simulation tests have no language field), ``success_conditions`` = one placeholder; every
+  tool is mocked, answering as it did in the conversation (``tool_mock_overrides`` from
+  :func:`convai_ops.tool_mocks.mocks_from_transcript`).
 
 """
 
@@ -28,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 from convai_ops.errors import UsageError
 from convai_ops.spec import PLACEHOLDER, SCHEMA_HEADER, dump_yaml, openapi
+from convai_ops.tool_mocks import MOCK_ALL, mocks_from_transcript
 
 if TYPE_CHECKING:
     from convai_ops.api import ConvaiClient
@@ -151,14 +154,20 @@ def language_line(language: str | None) -> str | None:
     return f"Speak {LANGUAGES.get(language, language)} ({language}) throughout, as the caller did."
 
 
-def draft_test(moment: Moment, test_type: str, tool: Mapping[str, str] | None = None) -> Entry:
+def draft_test(
+    moment: Moment,
+    test_type: str,
+    tool: Mapping[str, str] | None = None,
+    tool_ids: Mapping[str, str] | None = None,
+) -> Entry:
     """The test file's body for ``test_type`` (``llm``, ``tool``, ``simulation``); ``tool`` is
-    the ``referenced_tool`` of a ``tool`` test (default: the called tool, by name).
+    the ``referenced_tool`` of a ``tool`` test (default: the called tool, by name);
+    ``tool_ids`` maps tool names to workspace ids for a simulation's mocks (default: names).
 
     Raises :class:`UsageError` for a ``tool`` test of a moment without a tool call.
     """
     if test_type == "simulation":
-        return _simulation_body(moment)
+        return _simulation_body(moment, tool_ids or {})
     body: Entry = {"type": test_type}
     if test_type == "tool":
         body["tool_call_parameters"] = _tool_check(moment, tool)
@@ -174,18 +183,23 @@ def draft_test(moment: Moment, test_type: str, tool: Mapping[str, str] | None = 
     return body
 
 
-def _simulation_body(moment: Moment) -> Entry:
+def _simulation_body(moment: Moment, tool_ids: Mapping[str, str]) -> Entry:
     history, lines = moment.opening()
     persona = language_line(moment.language)
     script = [persona, *lines] if persona else lines
-    return {
+    body: Entry = {
         "type": "simulation",
         "simulation_scenario": "\n".join(script),
         "simulation_max_turns": max(1, min(len(script), 50)),
         "success_conditions": [f"{PLACEHOLDER} say what a good conversation achieves"],
         "chat_history": list(history),
         "from_conversation_metadata": conversation_metadata(moment),
+        "tool_mock_config": dict(MOCK_ALL),
     }
+    overrides = mocks_from_transcript(moment.conversation.get("transcript") or [], tool_ids)
+    if overrides:
+        body["tool_mock_overrides"] = overrides
+    return body
 
 
 def _tool_check(moment: Moment, tool: Mapping[str, str] | None) -> Entry:
@@ -266,6 +280,7 @@ def write_test(
     name: str | None = None,
     tool: Mapping[str, str] | None = None,
     overwrite: bool = False,
+    tool_ids: Mapping[str, str] | None = None,
 ) -> NewTest:
     """Write ``agents/<slug>/tests/<name>.yaml`` for ``moment`` (see the module docstring).
 
@@ -277,7 +292,7 @@ def write_test(
     path = agent.dir / "tests" / f"{stem}.yaml"
     if path.exists() and not overwrite:
         raise UsageError(f"{path} already exists: choose another --name (or --force)")
-    body = draft_test(moment, test_type, tool)
+    body = draft_test(moment, test_type, tool, tool_ids)
     dump_yaml(body, path, header=_header(moment, test_type, agent.slug))
     return NewTest(path, agent.slug, body, todo=PLACEHOLDER in json.dumps(body))
 
@@ -299,7 +314,8 @@ def new_test(
 
     The agent folder is ``slug``'s, else the repository agent whose id in ``env`` is the
     conversation's. Calls ``GET /v1/convai/conversations/{id}``, ``GET /v1/convai/agents`` (to
-    find agents by tag, without ``slug``) and ``GET /v1/convai/tools`` (``tool`` tests). Raises
+    find agents by tag, without ``slug``) and ``GET /v1/convai/tools`` (``tool`` tests, and
+    simulation tests of a conversation with tool calls). Raises
     :class:`UsageError` (unknown slug, agent not in the repository, bad turn) or
     :class:`ApiError`.
     """
@@ -319,7 +335,14 @@ def new_test(
             )
         agent = project.agent(found)
     tool = _referenced_tool(client, moment) if test_type == "tool" else None
-    return write_test(agent, moment, test_type, name=name, tool=tool, overwrite=overwrite)
+    ids = tool_ids_by_name(client) if test_type == "simulation" and _calls_tools(moment) else None
+    return write_test(
+        agent, moment, test_type, name=name, tool=tool, overwrite=overwrite, tool_ids=ids
+    )
+
+
+def _calls_tools(moment: Moment) -> bool:
+    return any(turn.get("tool_results") for turn in moment.conversation.get("transcript") or [])
 
 
 def tool_ids_by_name(client: ConvaiClient) -> dict[str, str]:

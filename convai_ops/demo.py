@@ -43,7 +43,7 @@ def run_demo(echo: Echo, *, example: Path | None = None) -> int:
     source = example or find_example()
     with tempfile.TemporaryDirectory(prefix="convai-ops-demo-") as tmp:
         work = _copy_example(source, Path(tmp) / "project")
-        with run_in_thread(EmulatorConfig(test_delay_s=0.3)) as server:
+        with run_in_thread(EmulatorConfig(test_delay_s=0.3, rag_index_delay_s=1.0)) as server:
             echo(f"convai-ops demo: a local ElevenLabs API emulator is serving {server.url}")
             echo(f"Working copy of the example project: {work}\n")
             return _walk(echo, work, server.url)

@@ -11,6 +11,7 @@ The tree::
     ├── OutOfSyncError                  exit 1   promote: the source environment differs from git
     ├── VerifyError                     exit 1   after a merge, main does not hold what was planned
     ├── TestRunError                    exit 1   tests could not be run to a verdict
+    ├── KnowledgeIndexError             exit 1   a document's RAG index failed or took too long
     ├── TestsFailedError                exit 3   tests ran and at least one failed: nothing merged
     └── ApiError                        exit 1   the API answered with an error status
         ├── AuthenticationError                  401 / 403
@@ -41,6 +42,7 @@ __all__ = [
     "AuthenticationError",
     "ConflictError",
     "ConvaiOpsError",
+    "KnowledgeIndexError",
     "MainMovedError",
     "NotFoundError",
     "OutOfSyncError",
@@ -150,6 +152,12 @@ class TestRunError(ConvaiOpsError):
     """Raised when tests could not be run to a verdict (API error, a run stuck in ``pending``)."""
 
     __test__ = False  # not a pytest test class
+
+
+class KnowledgeIndexError(ConvaiOpsError):
+    """Raised when a knowledge-base document's RAG index did not reach ``succeeded``: it
+    failed, or was still indexing when the wait's time ran out. The message names the
+    documents."""
 
 
 class TestsFailedError(ConvaiOpsError):

@@ -5,8 +5,11 @@ Owned means named the way convai-ops names them, ``<slug>/<name> #<hash>`` with 
 agent of this repository. Referenced means listed by the main of any of the repository's agents
 (``conversation_config.agent.prompt.knowledge_base`` / ``platform_settings.testing
 .attached_tests``). Only items older than ``min_age_days`` are garbage, so the tests and
-documents of a pull-request check still running are left alone. Documents still used by a
-branch are refused by the API on delete; they are reported as kept.
+documents of a pull-request check still running are left alone. A delete the API refuses with a
+4xx (documents still used by a branch; the status is not documented) is reported as kept, "in
+use by" the dependants ``GET .../knowledge-base/{id}/dependent-agents`` lists for a document, or
+the API's message for a test (the document offers no dependants of a test). A 404 means the
+item is already gone.
 
 Calls ``GET /v1/convai/agents/{id}`` per agent, ``GET /v1/convai/knowledge-base`` and
 ``GET /v1/convai/agent-testing`` (paged), then ``DELETE`` per item when deleting.
@@ -20,7 +23,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from convai_ops.errors import ConflictError
+from convai_ops.errors import ApiError
 from convai_ops.state import RemoteAgent, read_snapshot
 
 if TYPE_CHECKING:
@@ -68,18 +71,42 @@ def collect_garbage(
 
 
 def delete_garbage(client: ConvaiClient, garbage: Garbage) -> list[tuple[Item, str]]:
-    """Delete every item; returns ``(item, "deleted" | "kept: <why>")`` pairs."""
-    results = []
-    for item in garbage.items:
-        try:
-            if item.kind == "document":
-                client.delete_document(item.id)
-            else:
-                client.delete_test(item.id)
-            results.append((item, "deleted"))
-        except ConflictError as exc:
-            results.append((item, f"kept: {exc}"))
-    return results
+    """Delete every item; returns ``(item, result)`` pairs, ``result`` being ``"deleted"``,
+    ``"already deleted"`` (404) or ``"kept, in use by <dependants>"`` (any other 4xx but 401
+    and 429, which raise like 5xx and connection errors)."""
+    return [(item, _delete(client, item)) for item in garbage.items]
+
+
+def _delete(client: ConvaiClient, item: Item) -> str:
+    try:
+        if item.kind == "document":
+            client.delete_document(item.id)
+        else:
+            client.delete_test(item.id)
+    except ApiError as exc:
+        if exc.status == 404:
+            return "already deleted"
+        if exc.status in (401, 429) or not 400 <= exc.status < 500:
+            raise
+        return f"kept, in use by {_dependants(client, item, exc)}"
+    return "deleted"
+
+
+def _dependants(client: ConvaiClient, item: Item, refusal: ApiError) -> str:
+    """The agents and branches using a document, else the API's reason for refusing."""
+    if item.kind != "document":
+        return f"? ({refusal})"
+    try:
+        found = client.document_dependents(item.id)
+    except ApiError:
+        return f"? ({refusal})"
+    named = [f"agent {a.get('name') or a.get('id', '?')}" for a in found["agents"]]
+    named += [
+        f"branch {b.get('branch_name', '?')} of {b.get('agent_name') or b.get('agent_id', '?')}"
+        for b in found["branches"]
+        if not b.get("is_main")
+    ]
+    return ", ".join(named) or f"? ({refusal})"
 
 
 def _item(kind: str, summary: Mapping[str, Any], created: int) -> tuple[Item, int]:

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 from convai_ops.apply import GATES_PER_SLOT, ApplyOptions, ApplyResult, Reporter, apply_plan
 from convai_ops.errors import EXIT_OK, EXIT_TESTS_FAILED, OutOfSyncError, UsageError
+from convai_ops.knowledge import wait_for_rag_indexes
 from convai_ops.plan import build_plan
 from convai_ops.state import map_bounded
 from convai_ops.testing import PollPolicy, TestReport, run_agent_tests, sync_tests
@@ -166,6 +167,8 @@ def _gate(promotion: Promotion, moving: Sequence[AgentPlan], say: Reporter) -> l
             progress("no tests declared: nothing to run")
             return GateResult(spec.slug, TestReport(agent_id, None, (), ()))
         policy = _policy(source.settings)
+        if spec.knowledge:  # the source's main may still be indexing a document
+            wait_for_rag_indexes(source.client, agent_id, None, policy, progress)
         tested = run_agent_tests(
             source.client, agent_id, tests, branch_id=None, policy=policy, progress=progress
         )

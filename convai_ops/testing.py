@@ -20,6 +20,7 @@ from tenacity import RetryError, Retrying, retry_if_result, stop_after_delay, wa
 
 from convai_ops.agent_branches import find_branch, not_found_message, require_branch_ref
 from convai_ops.errors import TestRunError, UsageError
+from convai_ops.knowledge import wait_for_rag_indexes
 from convai_ops.state import RemoteIndex, fetch_index, remote_test_name
 
 if TYPE_CHECKING:
@@ -253,8 +254,10 @@ def test_agents(
     """Run each agent's repository tests on its main, or on ``branch`` (id or name).
 
     Reads ``GET /v1/convai/agents`` / ``agent-testing`` lists once, then per agent syncs the
-    tests and runs them (``run_agent_tests``). Raises ``UsageError`` for an unknown branch,
-    and before any call for a ``branch`` that is neither an id nor a valid branch name.
+    tests, waits for the RAG index of its documents (:func:`knowledge.wait_for_rag_indexes`)
+    and runs them (``run_agent_tests``). Raises ``UsageError`` for an unknown branch, and
+    before any call for a ``branch`` that is neither an id nor a valid branch name;
+    ``KnowledgeIndexError`` for a document that cannot be indexed in time.
     """
     if branch is not None:
         require_branch_ref(branch, "--branch")
@@ -268,6 +271,8 @@ def test_agents(
         branch_id = _branch_id(client, agent_id, branch) if branch else None
         tests = sync_tests(client, spec.slug, spec.tests, index)
         say = (lambda m, s=spec.slug: progress(s, m)) if progress else None
+        if spec.knowledge:  # documents may still be indexing: never test before they are
+            wait_for_rag_indexes(client, agent_id, branch_id, policy or PollPolicy(), say)
         report = run_agent_tests(
             client, agent_id, tests, branch_id=branch_id, policy=policy, progress=say, repeat=repeat
         )

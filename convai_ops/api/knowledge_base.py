@@ -1,4 +1,4 @@
-"""Knowledge base documents: create from text, URL or file; list, read, delete."""
+"""Knowledge base documents: create from text, URL or file; list, read, delete; RAG indexes."""
 
 from __future__ import annotations
 
@@ -106,3 +106,43 @@ class KnowledgeBaseMixin(BaseClient):
         path_params = {"documentation_id": document_id}
         pages = self._paginate(_DOCUMENT + "/dependent-agents", "agents", {}, path_params)
         return list(pages)
+
+    def document_dependents(self, document_id: str) -> dict[str, list[dict[str, Any]]]:
+        """Return ``{"agents": [...], "branches": [...]}`` using the document: agents as
+        :meth:`document_dependent_agents` gives them, branches as ``{agent_id, agent_name,
+        branch_id, branch_name, is_main}`` (first page, up to 100 agents).
+
+        Calls ``GET /v1/convai/knowledge-base/{documentation_id}/dependent-agents``. Raises
+        :class:`NotFoundError`.
+        """
+        path_params = {"documentation_id": document_id}
+        page = self._object(
+            "GET",
+            _DOCUMENT + "/dependent-agents",
+            path_params=path_params,
+            params={"page_size": 100},
+        )
+        return {key: list(page.get(key) or []) for key in ("agents", "branches")}
+
+    def compute_rag_index(self, document_id: str, *, model: str) -> dict[str, Any]:
+        """Start the document's RAG index for embedding ``model`` unless it has one; return it
+        (``{"id", "model", "status", "progress_percentage", ...}``, ``status`` one of
+        ``RAGIndexStatus``: ``processing``, ``succeeded``, ``failed``, ...).
+
+        Calls ``POST /v1/convai/knowledge-base/{documentation_id}/rag-index``. Raises
+        :class:`NotFoundError`, :class:`RequestValidationError` (unknown model).
+        """
+        path_params = {"documentation_id": document_id}
+        body = {"model": model}
+        return self._object("POST", _DOCUMENT + "/rag-index", path_params=path_params, json=body)
+
+    def get_rag_indexes(self, document_id: str) -> list[dict[str, Any]]:
+        """Return every RAG index of the document (one per embedding model; ``[]`` when none
+        was started), each as :meth:`compute_rag_index` answers.
+
+        Calls ``GET /v1/convai/knowledge-base/{documentation_id}/rag-index``. Raises
+        :class:`NotFoundError`.
+        """
+        path_params = {"documentation_id": document_id}
+        found = self._object("GET", _DOCUMENT + "/rag-index", path_params=path_params)
+        return list(found.get("indexes") or [])

@@ -30,6 +30,7 @@ from typing import Any
 from convai_ops.emulator.configtree import deep_merge
 from convai_ops.emulator.core import Emulator
 from convai_ops.emulator.problems import bad_request, not_found
+from convai_ops.emulator.rag import start_for_config
 from convai_ops.emulator.schema import over_defaults, prune, shared_defaults
 from convai_ops.emulator.store import Agent, Branch, Version
 from convai_ops.versioning import split_platform_settings
@@ -202,7 +203,10 @@ def commit_version(
     description: str,
     parents: dict[str, str | None],
 ) -> Version:
-    """Commit ``config`` as the new tip of ``branch``; ``parents`` adds to the in-branch parent."""
+    """Commit ``config`` as the new tip of ``branch``; ``parents`` adds to the in-branch parent.
+
+    Starts the RAG index of each document the config retrieves through RAG
+    (:func:`convai_ops.emulator.rag.start_for_config`)."""
     previous = emu.store.versions.get(branch.tip_version_id)
     now = emu.now()
     version = Version(
@@ -216,6 +220,7 @@ def commit_version(
         config=config,
     )
     emu.store.versions[version.id] = version
+    start_for_config(emu, config)
     branch.tip_version_id = version.id
     branch.last_committed_at = int(now)
     emu.store.agents[branch.agent_id].updated_at = int(now)

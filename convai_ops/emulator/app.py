@@ -12,6 +12,7 @@ from convai_ops.emulator import (
     routes_conversations,
     routes_invocations,
     routes_kb,
+    routes_rag,
     routes_simulate,
     routes_tests,
     routes_tools,
@@ -29,6 +30,7 @@ ROUTERS = (
     routes_branches.router,
     routes_tests.router,
     routes_invocations.router,
+    routes_rag.router,  # before routes_kb: /knowledge-base/rag-index is not a document id
     routes_kb.router,
     routes_tools.router,
     routes_conversations.router,

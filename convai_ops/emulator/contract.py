@@ -80,9 +80,10 @@ def _pointer(path: Iterable[Any]) -> str:
 
 
 def log_violations(entries: Iterable[RequestLogEntry], *, strict: bool = False) -> list[str]:
-    """Return the violations of every answer in a request log (see :func:`validate_response`)."""
+    """Return the violations of every answer in a request log (see :func:`validate_response`);
+    ``outbound`` entries (calls the emulated agent made) are not answers and are skipped."""
     found: list[str] = []
-    for entry in entries:
+    for entry in (entry for entry in entries if not entry.outbound):
         found.extend(
             validate_response(
                 entry.method, entry.path, entry.status, entry.response_body, strict=strict

@@ -29,6 +29,8 @@ class RequestLogEntry:
     body for POST/PATCH/PUT (``None`` otherwise or when not JSON); ``response_body`` is the
     parsed JSON answer (``None`` when empty or not JSON, the text for ``text/*``);
     ``duration_ms`` includes injected latency; ``timestamp`` is Unix seconds at arrival.
+    ``outbound`` marks a request the emulated agent made, not one it answered: a real webhook
+    tool call during a test run (``path`` is then the webhook URL; nothing is sent).
     """
 
     method: str
@@ -39,6 +41,7 @@ class RequestLogEntry:
     timestamp: float
     body: Any = None
     response_body: Any = None
+    outbound: bool = False
 
 
 class Emulator:

@@ -8,30 +8,35 @@ the tools it references. The run reads ``pending`` until ``test_delay_s`` has pa
 
 from __future__ import annotations
 
+import json
 import random
 from typing import Any
 
 from convai_ops.emulator.agent_tests import find_test, run_info_of
 from convai_ops.emulator.agents import find_agent, resolved_config, version_at
 from convai_ops.emulator.configtree import deep_merge
-from convai_ops.emulator.core import Emulator
+from convai_ops.emulator.core import Emulator, RequestLogEntry
 from convai_ops.emulator.llm_tools import ToolSpec
 from convai_ops.emulator.problems import not_found
+from convai_ops.emulator.rag import readable_documents
 from convai_ops.emulator.runner import AgentSnapshot, run_test
-from convai_ops.emulator.store import Agent, Invocation, Test, TestRun, Version
+from convai_ops.emulator.store import Agent, Invocation, RunOutcome, Test, TestRun, Version
+from convai_ops.emulator.tool_runs import EMULATED_WEBHOOK_ANSWER
 
-__all__ = ["resubmit", "snapshot_of", "start_invocation"]
+__all__ = ["record_real_calls", "resubmit", "snapshot_of", "start_invocation"]
 
 
 def snapshot_of(emu: Emulator, config: dict[str, Any]) -> AgentSnapshot:
-    """Return what the agent with resolved ``config`` knows (documents and tools looked up)."""
+    """Return what the agent with resolved ``config`` knows now: the documents it can read at
+    this moment (:func:`convai_ops.emulator.rag.readable_documents`: RAG-retrieved documents
+    only once indexed) and its tools, looked up."""
     agent = config["conversation_config"].get("agent", {})
     prompt = agent.get("prompt", {})
-    documents = [
-        emu.store.documents.get(str(item.get("id"))) for item in prompt.get("knowledge_base") or []
-    ]
+    documents = readable_documents(emu, config, emu.now())
     tools = [
-        ToolSpec.from_config(tool_id, emu.store.tools[tool_id].tool_config)
+        ToolSpec.from_config(
+            tool_id, emu.store.tools[tool_id].tool_config, emu.store.tools[tool_id].response_mocks
+        )
         for tool_id in prompt.get("tool_ids") or []
         if tool_id in emu.store.tools
     ]
@@ -40,7 +45,7 @@ def snapshot_of(emu: Emulator, config: dict[str, Any]) -> AgentSnapshot:
     return AgentSnapshot(
         prompt=str(prompt.get("prompt") or ""),
         first_message=str(agent.get("first_message") or ""),
-        documents=tuple(document.text for document in documents if document is not None),
+        documents=tuple(document.text for document in documents),
         tools=tuple(tools),
         temperature=float(prompt.get("temperature") or 0),
         placeholders=variables or {},
@@ -109,7 +114,31 @@ def _new_run(
         outcome=run_test(test.type, test.body, snapshot, rank=rank),
     )
     emu.store.runs[run.id] = run
+    record_real_calls(emu, run.outcome)
     return run
+
+
+def record_real_calls(emu: Emulator, outcome: RunOutcome) -> None:
+    """Append an ``outbound`` entry to the request log for each real webhook call of a run
+    (method and URL of the webhook, the parameters as ``body``; nothing is sent)."""
+    now = emu.now()
+    for message in outcome.agent_responses:
+        for call in message.get("tool_calls") or []:
+            details = call.get("tool_details") or {}
+            if not call.get("tool_has_been_called") or details.get("type") != "webhook":
+                continue
+            entry = RequestLogEntry(
+                method=str(details["method"]),
+                path=str(details["url"]),
+                query="",
+                status=200,
+                duration_ms=0.0,
+                timestamp=now,
+                body=json.loads(call["params_as_json"]),
+                response_body=EMULATED_WEBHOOK_ANSWER,
+                outbound=True,
+            )
+            emu.request_log.append(entry)
 
 
 def resubmit(emu: Emulator, invocation: Invocation, body: dict[str, Any]) -> None:
@@ -125,6 +154,7 @@ def resubmit(emu: Emulator, invocation: Invocation, body: dict[str, Any]) -> Non
         index = invocation.run_ids.index(run.id)
         rank = _rank(emu, snapshot, f"{invocation.id}:{index}:{run.attempt}")
         run.outcome = run_test(test_type, test_body, snapshot, rank=rank)
+        record_real_calls(emu, run.outcome)
         run.test_info = run_info_of(test_type, test_body)
         run.branch_id = version.branch_id if agent.versioned else None
         run.version_id = version.id if agent.versioned else None

@@ -57,6 +57,7 @@ __all__ = [
     "Parameter",
     "ToolCall",
     "ToolSpec",
+    "check_parameter",
     "choose_tool",
     "evaluate_tool_call",
     "fill_parameters",
@@ -78,24 +79,40 @@ class Parameter:
 
 @dataclass(frozen=True)
 class ToolSpec:
-    """A tool as the agent sees it (``id`` is the tool id, or the name for inline tools)."""
+    """A tool as the agent sees it (``id`` is the tool id, or the name for inline tools).
+
+    ``url`` and ``method`` are a webhook's ``api_schema`` ones (method default ``GET``, as the
+    document's); ``response_mocks`` are the workspace tool's ``ToolResponseMockConfig`` items.
+    """
 
     id: str
     name: str
     description: str = ""
     type: str = "client"
     parameters: tuple[Parameter, ...] = field(default_factory=tuple)
+    url: str = ""
+    method: str = "GET"
+    response_mocks: tuple[Mapping[str, Any], ...] = ()
 
     @classmethod
-    def from_config(cls, tool_id: str | None, config: Mapping[str, Any]) -> ToolSpec:
+    def from_config(
+        cls,
+        tool_id: str | None,
+        config: Mapping[str, Any],
+        response_mocks: Sequence[Mapping[str, Any]] | None = None,
+    ) -> ToolSpec:
         """Build from a ``tool_config`` (client, webhook, system or MCP tool)."""
         name = str(config.get("name", ""))
+        api = config.get("api_schema") or {}
         return cls(
             id=tool_id or name,
             name=name,
             description=str(config.get("description") or ""),
             type=str(config.get("type", "client")),
             parameters=tuple(_parameters_of(config)),
+            url=str(api.get("url") or ""),
+            method=str(api.get("method") or "GET"),
+            response_mocks=tuple(response_mocks or ()),
         )
 
 
@@ -237,7 +254,7 @@ def evaluate_tool_call(
 
 
 def _check_parameters(checks: Sequence[Mapping[str, Any]], call: ToolCall) -> Verdict:
-    messages = [_check_parameter(check, call.params) for check in checks]
+    messages = [check_parameter(check, call.params) for check in checks]
     failed = [message for ok, message in messages if not ok]
     lines = tuple(message for _, message in messages)
     params = json.dumps(call.params)
@@ -250,7 +267,9 @@ def _check_parameters(checks: Sequence[Mapping[str, Any]], call: ToolCall) -> Ve
     return Verdict(True, lines, f"Success: {call.tool.name} called with {params}.")
 
 
-def _check_parameter(check: Mapping[str, Any], params: Mapping[str, Any]) -> tuple[bool, str]:
+def check_parameter(check: Mapping[str, Any], params: Mapping[str, Any]) -> tuple[bool, str]:
+    """Check one ``UnitTestToolCallParameter`` (``path`` and ``eval``) against ``params``:
+    ``(ok, message)``."""
     path = str(check.get("path", ""))
     present, value = _lookup(params, path)
     rule = check.get("eval") or {}

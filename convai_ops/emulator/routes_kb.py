@@ -19,6 +19,7 @@ from convai_ops.emulator.core import ACCESS_INFO, Emulator
 from convai_ops.emulator.http import Body, Emu, page
 from convai_ops.emulator.problems import not_found
 from convai_ops.emulator.store import Document
+from convai_ops.emulator.uploads import check_upload
 
 __all__ = ["router"]
 
@@ -66,9 +67,12 @@ def create_file_document_route(
     name: Annotated[str | None, Form(min_length=1)] = None,
     parent_folder_id: Annotated[str | None, Form()] = None,
 ) -> dict[str, Any]:
-    """``AddKnowledgeBaseResponseModel`` for a multipart upload (``file``, ``name``)."""
-    text = file.file.read().decode("utf-8", "replace")
+    """``AddKnowledgeBaseResponseModel`` for a multipart upload (``file``, ``name``); a file of
+    a type the API does not take or over 21 MB answers 422 (:func:`uploads.check_upload`)."""
+    content = file.file.read()
     filename = file.filename or "document.txt"
+    check_upload(filename, len(content))
+    text = content.decode("utf-8", "replace")
     return _add(emu, "file", name or filename, text, filename=filename)
 
 

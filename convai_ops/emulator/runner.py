@@ -9,6 +9,11 @@
   message when the history is empty and replies each turn. Every condition of
   ``success_conditions`` and ``success_condition`` is judged against all agent messages joined
   by spaces; the run passes when all do. ``agent_responses`` holds the simulated transcript.
+  After each user line the agent may call a tool (:func:`llm_tools.choose_tool`); the call
+  runs per the test's ``tool_mock_config`` (:mod:`convai_ops.emulator.tool_runs`) and its call
+  and result enter the transcript; a client tool that is not mocked fails the run.
+- A ``tool`` test judges the call the agent decides on; the call is not executed
+  (``tool_has_been_called`` false: the document gives tool tests no ``tool_mock_config``).
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from typing import Any
 from convai_ops.emulator import llm
 from convai_ops.emulator.llm_tools import ToolCall, ToolSpec, choose_tool, evaluate_tool_call
 from convai_ops.emulator.store import RunOutcome
+from convai_ops.emulator.tool_runs import MockPolicy, run_tool
 
 __all__ = ["AgentSnapshot", "run_test"]
 
@@ -60,12 +66,18 @@ class AgentSnapshot:
 
 
 def run_test(
-    test_type: str, body: Mapping[str, Any], snapshot: AgentSnapshot, *, rank: int = 0
+    test_type: str,
+    body: Mapping[str, Any],
+    snapshot: AgentSnapshot,
+    *,
+    rank: int = 0,
+    run_tools: bool = True,
 ) -> RunOutcome:
     """Run a test of ``test_type`` (``llm``, ``tool``, ``simulation``) with request ``body``;
-    ``rank`` 1 makes every agent reply the second-best one."""
+    ``rank`` 1 makes every agent reply the second-best one. ``run_tools`` False leaves tool
+    calls out of a simulation (the caller adds its own)."""
     if test_type == "simulation":
-        return _run_simulation(body, snapshot, rank)
+        return _run_simulation(body, snapshot, rank, run_tools)
     context = snapshot.context(body.get("dynamic_variables"))
     history: list[Mapping[str, Any]] = list(body.get("chat_history") or [])
     text = llm.reply(context, history, rank=rank)
@@ -97,19 +109,46 @@ def _run_tool(
     return _outcome(verdict, [entry])
 
 
-def _run_simulation(body: Mapping[str, Any], snapshot: AgentSnapshot, rank: int) -> RunOutcome:
+def _run_simulation(
+    body: Mapping[str, Any], snapshot: AgentSnapshot, rank: int, run_tools: bool
+) -> RunOutcome:
     context = snapshot.context(body.get("dynamic_variables"))
     history: list[dict[str, Any]] = [dict(entry) for entry in body.get("chat_history") or []]
     transcript: list[dict[str, Any]] = []
     if not history and context.first_message:
         transcript.append(_entry("agent", context.first_message, 0))
+    policy = MockPolicy.of_test(body) if run_tools else None
     turns = llm.sentences(str(body.get("simulation_scenario") or ""))
     for said in turns[: int(body.get("simulation_max_turns") or 5)]:
         transcript.append(_entry("user", said, _next_time([*history, *transcript])))
+        failure = _tool_turn(snapshot, policy, said, [*history], transcript)
+        if failure is not None:
+            return _outcome(llm.Verdict(False, (failure,), failure), transcript)
         answer = llm.reply(context, [*history, *transcript], rank=rank)
         transcript.append(_entry("agent", answer, _next_time([*history, *transcript])))
-    spoken = " ".join(entry["message"] for entry in transcript if entry["role"] == "agent")
+    spoken = " ".join(e["message"] for e in transcript if e["role"] == "agent" and e["message"])
     return _outcome(_all_conditions(_conditions(body), spoken), transcript)
+
+
+def _tool_turn(
+    snapshot: AgentSnapshot,
+    policy: MockPolicy | None,
+    said: str,
+    history: list[dict[str, Any]],
+    transcript: list[dict[str, Any]],
+) -> str | None:
+    """Let the agent call a tool after the user line ``said`` (rules of
+    :mod:`convai_ops.emulator.tool_runs`); append the call and its result to ``transcript``;
+    return why the run fails, if it does."""
+    call = choose_tool(snapshot.prompt, snapshot.tools, said) if policy else None
+    if call is None or policy is None:
+        return None
+    done = run_tool(call, policy, f"{call.tool.name}_{len(transcript)}")
+    for key, item in (("tool_calls", done.call), ("tool_results", done.result)):
+        entry = _entry("agent", None, _next_time([*history, *transcript]))
+        entry[key] = [item]
+        transcript.append(entry)
+    return done.failure
 
 
 def _conditions(body: Mapping[str, Any]) -> list[str]:
@@ -144,7 +183,7 @@ def _outcome(verdict: llm.Verdict, responses: list[dict[str, Any]]) -> RunOutcom
     )
 
 
-def _entry(role: str, message: str, time_in_call_secs: int) -> dict[str, Any]:
+def _entry(role: str, message: str | None, time_in_call_secs: int) -> dict[str, Any]:
     return {"role": role, "message": message, "time_in_call_secs": time_in_call_secs}
 
 
@@ -159,5 +198,5 @@ def _tool_call_entry(call: ToolCall, index: int) -> dict[str, Any]:
         "request_id": f"toolcall_{index}",
         "tool_name": call.tool.name,
         "params_as_json": json.dumps(call.params),
-        "tool_has_been_called": True,
+        "tool_has_been_called": False,  # a tool test judges the call; nothing runs
     }

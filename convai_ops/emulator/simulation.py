@@ -86,7 +86,7 @@ def simulate(emu: Emulator, agent: Agent, body: Mapping[str, Any]) -> Simulation
         "simulation_max_turns": max(1, len(script)),
         "dynamic_variables": spec.get("dynamic_variables"),
     }
-    played = run_test("simulation", test, snapshot).agent_responses
+    played = run_test("simulation", test, snapshot, run_tools=False).agent_responses
     mocks = spec.get("tool_mock_config") or {}
     grouped = _with_tool_calls(played, snapshot, mocks)
     metadata = {"agent_id": agent.id, "branch_id": version.branch_id, "version_id": version.id}

@@ -21,6 +21,7 @@ __all__ = [
     "Branch",
     "Document",
     "Invocation",
+    "RagIndex",
     "RunOutcome",
     "Store",
     "Test",
@@ -144,8 +145,17 @@ class Invocation(BaseModel):
     run_ids: list[str] = Field(default_factory=list)
 
 
+class RagIndex(BaseModel):
+    """A document's RAG index for one embedding ``model``; ``started_at`` is Unix seconds (its
+    status follows from the time elapsed since, see :mod:`convai_ops.emulator.rag`)."""
+
+    id: str
+    model: str
+    started_at: float
+
+
 class Document(BaseModel):
-    """A knowledge-base document; ``text`` is what the agent reads."""
+    """A knowledge-base document; ``text`` is what the agent reads; ``rag_indexes`` by model."""
 
     id: str
     name: str
@@ -155,6 +165,7 @@ class Document(BaseModel):
     filename: str | None = None
     created_at: int
     updated_at: int
+    rag_indexes: dict[str, RagIndex] = Field(default_factory=dict)
 
 
 class Tool(BaseModel):

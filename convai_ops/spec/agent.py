@@ -228,6 +228,7 @@ def _entry(doc: Document, entry: KnowledgeEntry, directory: Path, loc: Loc) -> K
 def _file_spec(doc: Document, path: Path, directory: Path, entry: KnowledgeEntry) -> KnowledgeSpec:
     knowledge = directory / "knowledge"
     base = knowledge if path.is_relative_to(knowledge) else directory
+    _check_uploadable(doc, path, path.relative_to(base).as_posix())
     return KnowledgeSpec(
         kind="file",
         name=entry.name or path.relative_to(base).as_posix(),
@@ -235,6 +236,24 @@ def _file_spec(doc: Document, path: Path, directory: Path, entry: KnowledgeEntry
         usage_mode=entry.usage_mode or "auto",
         content_hash=_sha256(doc, path),
     )
+
+
+KNOWLEDGE_SUFFIXES = (".pdf", ".txt", ".docx", ".html", ".htm", ".epub", ".md", ".markdown")
+"""File types the knowledge base takes (docs: PDF, TXT, DOCX, HTML, EPUB; Markdown as text)."""
+MAX_KNOWLEDGE_BYTES = 21_000_000
+"""The docs' 21 MB per file, read as 21,000,000 bytes (the stricter reading)."""
+
+
+def _check_uploadable(doc: Document, path: Path, shown: str) -> None:
+    """Refuse a file the API would refuse (type or size), before anything is sent."""
+    if path.suffix.lower() not in KNOWLEDGE_SUFFIXES:
+        accepted = ", ".join(KNOWLEDGE_SUFFIXES)
+        message = f"{shown}: the knowledge base does not take this file type (accepted: {accepted})"
+        raise doc.error(("knowledge_base",), message)
+    size = path.stat().st_size if path.exists() else 0
+    if size > MAX_KNOWLEDGE_BYTES:
+        message = f"{shown} is {size} bytes: the knowledge base takes at most 21 MB per file"
+        raise doc.error(("knowledge_base",), message)
 
 
 def _sha256(doc: Document, path: Path) -> str:

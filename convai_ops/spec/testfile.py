@@ -2,7 +2,9 @@
 
 A test file is the API's create-test request body (``type`` llm | tool | simulation, default
 llm) without the need for ``name`` (default: the file name), plus ``repeat`` and ``min_pass``.
-``success_examples`` / ``failure_examples`` may be plain strings.
+``success_examples`` / ``failure_examples`` may be plain strings. A simulation test without
+``tool_mock_config`` mocks every tool (:func:`convai_ops.tool_mocks.with_default_mocks`); an
+explicit ``tool_mock_config: {mocking_strategy: none}`` opts in to real tool calls.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from convai_ops.spec.models import TestSpec
 from convai_ops.spec.schema import TEST_TYPES, TestOptions
 from convai_ops.spec.validate import check, did_you_mean, parse_model
 from convai_ops.spec.yamlio import Document, read_document
+from convai_ops.tool_mocks import with_default_mocks
 
 __all__ = ["PLACEHOLDER", "load_test", "load_tests"]
 
@@ -111,13 +114,14 @@ def _placeholder(field: str) -> str:
 
 
 def _body(data: dict[str, Any], test_type: str) -> dict[str, Any]:
-    """The create-test request without ``name``: ``type`` set, examples as objects."""
+    """The create-test request without ``name``: ``type`` set, examples as objects, every tool
+    mocked unless the file says otherwise."""
     body: dict[str, Any] = {"type": test_type}
     body.update((k, v) for k, v in data.items() if k not in _OPTIONS and k != "type")
     for key, kind in _EXAMPLES:
         if key in body:
             body[key] = [_example(item, kind) for item in body[key]]
-    return body
+    return with_default_mocks(body)
 
 
 def _example(item: Any, kind: str) -> dict[str, str]:

@@ -100,7 +100,7 @@ def project(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def server() -> Iterator[EmulatorServer]:
-    with run_in_thread(EmulatorConfig(test_delay_s=0.05)) as handle:
+    with run_in_thread(EmulatorConfig(rag_index_delay_s=0.05, test_delay_s=0.05)) as handle:
         yield handle
 
 
@@ -135,8 +135,12 @@ def environments(
     """``staging`` and ``production`` of ``project`` on two loopback emulators: each base URL
     is written in ``convai-ops.yaml`` (committed), each key is in its own variable."""
     with (
-        run_in_thread(EmulatorConfig(test_delay_s=0.05, api_key=STAGING_KEY)) as staging,
-        run_in_thread(EmulatorConfig(test_delay_s=0.05, api_key=PRODUCTION_KEY)) as production,
+        run_in_thread(
+            EmulatorConfig(rag_index_delay_s=0.05, test_delay_s=0.05, api_key=STAGING_KEY)
+        ) as staging,
+        run_in_thread(
+            EmulatorConfig(rag_index_delay_s=0.05, test_delay_s=0.05, api_key=PRODUCTION_KEY)
+        ) as production,
     ):
         config = CONFIG.replace(
             "  staging:\n", f"  staging:\n    base_url: {staging.url}\n"

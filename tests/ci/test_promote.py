@@ -103,3 +103,29 @@ def test_same_environment_twice_is_a_usage_error(environments: Environments) -> 
     code, _, err = environments.cli("promote", "--from", "staging", "--to", "staging")
     assert code == 1
     assert "name two environments" in err
+
+
+def test_the_source_gate_waits_for_rag_indexes_on_staging_main(
+    environments: Environments, project: Path
+) -> None:
+    rag = "conversation_config:\n  agent:\n    prompt:\n      rag: {enabled: true}\n"
+    agent_yaml = PROJECT_FILES["agents/helpdesk/agent.yaml"] + rag
+    commit(project, {"agents/helpdesk/agent.yaml": agent_yaml}, "helpdesk retrieves via RAG")
+    assert environments.cli("apply", "--auto-approve", "--env", "staging")[0] == 0
+    staging = environments.staging.emulator
+    for document in staging.store.documents.values():
+        document.rag_indexes.clear()  # as if staging's main documents were still unindexed
+    start = len(staging.request_log)
+    code, out, err = environments.cli(*PROMOTE)
+    assert code == 0, out + err
+    log = staging.request_log[start:]
+    [helpdesk] = [a.id for a in staging.store.agents.values() if "convai-ops:helpdesk" in a.tags]
+    first_run = next(i for i, e in enumerate(log) if e.path.endswith(f"{helpdesk}/run-tests"))
+    succeeded = [
+        e
+        for e in log[:first_run]
+        if e.method == "GET"
+        and e.path.endswith("/rag-index")
+        and any(i["status"] == "succeeded" for i in e.response_body["indexes"])
+    ]
+    assert succeeded  # the helpdesk's document was indexed before any test ran on staging

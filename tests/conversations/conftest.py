@@ -17,7 +17,7 @@ from tests.helpers import Runner, cli_runner, copy_example
 
 REPO = Path(__file__).resolve().parents[2]
 KEY = "conversations-test-key-0123"
-CONFIG = EmulatorConfig(test_delay_s=0.05)
+CONFIG = EmulatorConfig(rag_index_delay_s=0.05, test_delay_s=0.05)
 
 CANADA = "conv_34fybh1rgntb0mrjttam5fm4e7fq"  # support, failed: shipping to Canada, 7 turns
 ROMANIAN = "conv_3zj6k7ynye8hn8pc8x12bf5rmjsa"  # support, failed, Romanian

@@ -98,7 +98,8 @@ def test_a_branch_run_judges_the_agents_own_criteria(
         "platform_settings": {"evaluation": {"criteria": criteria}},
     }
     http.post(f"/v1/convai/agents/{shop['agent_id']}/branches", json=branch).raise_for_status()
-    request = SimulationRequest(scenario="How fast do orders ship?")
+    # the agent calls its client tool here: unmocked, that alone would fail the run
+    request = SimulationRequest(scenario="How fast do orders ship?", mock_tools=("all",))
     done = run(server, shop, request=request, branch="criteria")
     assert [(c.id, c.result) for c in done.result.criteria] == [("speed", "failure")]
     assert 'lacks "2 days"' in done.result.criteria[0].rationale
@@ -108,7 +109,7 @@ def test_a_branch_run_judges_the_agents_own_criteria(
 def test_the_temporary_test_is_removed_when_waiting_fails(tmp_path: Path) -> None:
     impatient = PollPolicy(initial=0.01, cap=0.01, timeout=0.0)
     with (
-        run_in_thread(EmulatorConfig(test_delay_s=60)) as slow,
+        run_in_thread(EmulatorConfig(rag_index_delay_s=0.05, test_delay_s=60)) as slow,
         httpx.Client(base_url=slow.url, headers={"xi-api-key": KEY}) as http,
         ConvaiClient(slow.url, KEY) as client,
     ):

@@ -19,7 +19,7 @@ KEY = "test-key-0123456789"
 
 @pytest.fixture
 def server() -> Iterator[Any]:
-    with run_in_thread(EmulatorConfig(test_delay_s=0.05)) as handle:
+    with run_in_thread(EmulatorConfig(rag_index_delay_s=0.05, test_delay_s=0.05)) as handle:
         yield handle
 
 

@@ -11,13 +11,16 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from convai_ops.api import ConvaiClient
 from convai_ops.apply import ApplyOptions, apply_branch_name, apply_plan
+from convai_ops.emulator import EmulatorConfig, run_in_thread
 from convai_ops.plan import build_plan
 from convai_ops.settings import Settings
 from convai_ops.spec import load_project
 from tests.e2e.conftest import KEY, agent_ids, main_config
+from tests.helpers import cli_runner
 
 
 def _posts(server: Any, suffix: str) -> list[Any]:
@@ -217,10 +220,16 @@ def test_apply_branch_names_do_not_collide_within_a_millisecond() -> None:
     assert all(re.fullmatch(r"convai-ops-\d{13}-[0-9a-f]{8}", name) for name in names)
 
 
-def test_gates_waiting_for_tests_do_not_hold_the_request_slots(cli: Any, server: Any) -> None:
+def test_gates_waiting_for_tests_do_not_hold_the_request_slots(
+    project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     # One request in flight at a time, two agents to create: the second agent's tests must
-    # start while the first agent's tests are still running, not after its merge.
-    code, out, err = cli("apply", "--auto-approve", "--concurrency", "1")
+    # start while the first agent's tests are still running, not after its merge. Test runs
+    # last longer than the assistant's wait for its RAG index, so both gates overlap.
+    config = EmulatorConfig(test_delay_s=1.0, rag_index_delay_s=0.05)
+    with run_in_thread(config) as server:
+        cli = cli_runner(project, server.url, KEY, monkeypatch, capsys)
+        code, out, err = cli("apply", "--auto-approve", "--concurrency", "1")
     assert code == 0, out + err
     log = list(server.emulator.request_log)
     runs = [i for i, e in enumerate(log) if e.method == "POST" and e.path.endswith("/run-tests")]

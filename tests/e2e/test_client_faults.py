@@ -17,7 +17,9 @@ CALLS = 200
 
 @pytest.fixture
 def faulty() -> Iterator[Any]:
-    with run_in_thread(EmulatorConfig(fail_rate=0.2, rate_limit=20, seed=3)) as handle:
+    with run_in_thread(
+        EmulatorConfig(fail_rate=0.2, rate_limit=20, seed=3, rag_index_delay_s=0.05)
+    ) as handle:
         yield handle
 
 

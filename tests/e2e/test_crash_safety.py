@@ -28,7 +28,7 @@ KILLS = 10
 
 @pytest.fixture
 def slow_server() -> Iterator[Any]:
-    with run_in_thread(EmulatorConfig(test_delay_s=0.4)) as handle:
+    with run_in_thread(EmulatorConfig(rag_index_delay_s=0.05, test_delay_s=0.4)) as handle:
         yield handle
 
 

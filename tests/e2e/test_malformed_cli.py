@@ -23,7 +23,7 @@ COMMANDS = (("plan",), ("apply", "--auto-approve"), ("validate",))
 @pytest.fixture(scope="module")
 def shared_server() -> Iterator[Any]:
     """One emulator for the whole corpus: its request log must stay empty throughout."""
-    with run_in_thread(EmulatorConfig()) as handle:
+    with run_in_thread(EmulatorConfig(rag_index_delay_s=0.05)) as handle:
         yield handle
 
 

@@ -39,7 +39,7 @@ def test_unknown_branch_is_a_one_line_error(cli: Any) -> None:
 
 @pytest.fixture
 def flaky_server() -> Iterator[Any]:
-    config = EmulatorConfig(test_delay_s=0.05, nondeterminism=0.5, seed=7)
+    config = EmulatorConfig(rag_index_delay_s=0.05, test_delay_s=0.05, nondeterminism=0.5, seed=7)
     with run_in_thread(config) as handle:
         yield handle
 
@@ -99,3 +99,17 @@ def test_gc_lists_then_deletes_only_unreferenced_owned_items(
 def test_gc_leaves_recent_items_alone(cli: Any) -> None:
     assert cli("apply", "--auto-approve")[0] == 0
     assert "0 unused item(s)" in cli("gc")[1]
+
+
+def test_gc_keeps_a_document_a_branch_still_uses_naming_it(cli: Any, project: Path) -> None:
+    assert cli("apply", "--auto-approve")[0] == 0
+    parking = project / "agents/assistant/knowledge/parking.md"
+    parking.write_text(parking.read_text().replace("P2 garage", "P3 garage"))
+    code, out, err = cli("apply", "--auto-approve")
+    assert code == 3, out + err  # staff-parking fails: the branch with the new document is kept
+    code, out, _ = cli("gc", "--min-age-days", "0", "--yes")
+    assert code == 0
+    [kept] = [row for row in out.splitlines() if "kept, in use by" in row]
+    assert "branch convai-ops-" in kept and "of Nova Helpdesk" in kept
+    assert "document assistant/parking.md #" in kept
+    assert "Deleted 0, kept 1." in out

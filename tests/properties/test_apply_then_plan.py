@@ -40,7 +40,7 @@ TEST = {
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[EmulatorServer]:
-    with run_in_thread(EmulatorConfig(test_delay_s=0.01)) as handle:
+    with run_in_thread(EmulatorConfig(rag_index_delay_s=0.05, test_delay_s=0.01)) as handle:
         yield handle
 
 

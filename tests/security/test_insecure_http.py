@@ -99,7 +99,7 @@ def project(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def port() -> Iterator[str]:
-    with run_in_thread(EmulatorConfig()) as server:
+    with run_in_thread(EmulatorConfig(rag_index_delay_s=0.05)) as server:
         yield server.url.rsplit(":", 1)[1]
 
 

@@ -163,7 +163,9 @@ class _EchoHandler(BaseHTTPRequestHandler):
 
 def _emulator_config(kind: Api) -> EmulatorConfig:
     wrong = kind == "wrong-key"
-    return EmulatorConfig(test_delay_s=0.05, api_key="sk_someone_elses_key" if wrong else None)
+    return EmulatorConfig(
+        rag_index_delay_s=0.05, test_delay_s=0.05, api_key="sk_someone_elses_key" if wrong else None
+    )
 
 
 @contextmanager

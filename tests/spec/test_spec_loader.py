@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from pathlib import Path
 from typing import Any
 
@@ -253,3 +254,25 @@ def test_test_hash_ignores_key_order_and_formatting(sample: Path) -> None:
     first, second = load_project(sample).agent("billing").tests
     assert first.content_hash == second.content_hash
     assert (first.name, second.name) == ("a", "b")
+
+
+@pytest.mark.parametrize(
+    ("name", "size", "message"),
+    [
+        ("diagram.png", 10, "diagram.png: the knowledge base does not take this file type"),
+        ("big.pdf", 21_000_001, "big.pdf is 21000001 bytes: the knowledge base takes at most 21"),
+    ],
+)
+def test_knowledge_files_the_api_refuses_are_refused_at_load(
+    tmp_path: Path, name: str, size: int, message: str
+) -> None:
+    folder = tmp_path / "agents" / "support" / "knowledge"
+    folder.mkdir(parents=True)
+    (folder.parent / "agent.yaml").write_text("name: Support\n")
+    with (folder / name).open("wb") as handle:
+        handle.truncate(size)
+    with pytest.raises(SpecError, match=re.escape(message)):
+        load_project(tmp_path)
+    (folder / name).unlink()
+    (folder / "ok.pdf").write_bytes(b"%PDF")
+    assert [k.name for k in load_project(tmp_path).agent("support").knowledge] == ["ok.pdf"]

@@ -23,7 +23,7 @@ from .helpers import KEY, Cli
 
 @pytest.fixture(scope="session")
 def shared_server() -> Iterator[EmulatorServer]:
-    with run_in_thread(EmulatorConfig(test_delay_s=0.05)) as running:
+    with run_in_thread(EmulatorConfig(rag_index_delay_s=0.05, test_delay_s=0.05)) as running:
         yield running
 
 
