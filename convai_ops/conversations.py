@@ -277,8 +277,8 @@ def _row(item: Mapping[str, Any]) -> tuple[str, ...]:
 
 
 def render_conversation(conversation: Mapping[str, Any], fmt: str = "text") -> str:
-    """``conversation`` (a ``GET /v1/convai/conversations/{id}`` answer) as ``text`` (header,
-    numbered transcript, evaluation criteria, data collection, summary), ``json`` or ``yaml``.
+    """``conversation`` (a ``GET /v1/convai/conversations/{id}`` answer) as ``text`` (header
+    with the agent and the branch and version the call ran on, numbered transcript, evaluation criteria, data collection, summary), ``json`` or ``yaml``.
 
     Raises :class:`UsageError` for another format.
     """
@@ -305,13 +305,13 @@ def _header(conversation: Mapping[str, Any]) -> str:
     meta = conversation.get("metadata") or {}
     analysis = conversation.get("analysis") or {}
     agent = str(conversation.get("agent_id"))
-    if conversation.get("branch_id"):
-        agent += f", branch {conversation['branch_id']}"
     if conversation.get("agent_name"):
         agent = f"{conversation['agent_name']} ({agent})"
     lines = [
         f"Conversation {conversation['conversation_id']}",
         f"  agent:    {agent}",
+        f"  ran on:   branch {conversation.get('branch_id') or '-'}, "
+        f"version {conversation.get('version_id') or '-'}",
         f"  started:  {format_time(meta.get('start_time_unix_secs'))} UTC, "
         f"{format_duration(meta.get('call_duration_secs'))} long, "
         f"status {conversation.get('status')}, language {meta.get('main_language') or '-'}",

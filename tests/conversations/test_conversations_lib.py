@@ -111,7 +111,7 @@ def test_table_has_one_row_per_conversation_with_the_title() -> None:
 
 def test_text_rendering_numbers_every_turn_and_shows_tools_and_analysis() -> None:
     text = render_conversation(CONVERSATION)
-    assert "Acme Support (agent_1, branch agtbrch_1)" in text
+    assert "  agent:    Acme Support (agent_1)\n  ran on:   branch agtbrch_1, version -" in text
     assert "1:05 long" in text and "result:   failure - Late order" in text
     assert "  [1]  0:00 agent  Hi!" in text
     assert "  [2]  0:03 user   Where is A-1?\n                   It is late." in text
