@@ -278,7 +278,8 @@ def _row(item: Mapping[str, Any]) -> tuple[str, ...]:
 
 def render_conversation(conversation: Mapping[str, Any], fmt: str = "text") -> str:
     """``conversation`` (a ``GET /v1/convai/conversations/{id}`` answer) as ``text`` (header
-    with the agent and the branch and version the call ran on, numbered transcript, evaluation criteria, data collection, summary), ``json`` or ``yaml``.
+    with the agent and the branch and version the call ran on, numbered transcript, evaluation
+    criteria, data collection, summary), ``json`` or ``yaml``.
 
     Raises :class:`UsageError` for another format.
     """
