@@ -132,6 +132,7 @@ def api(
     main: dict[str, Any] | None = None,
     rag: dict[str, Any] | int = 404,
     agents: int = 200,
+    listed: list[dict[str, Any]] | None = None,
 ) -> tuple[Handler, list[str]]:
     """A fake API with one agent, ``main`` and a canary branch; ``rag`` is the rag-index
     answer (a body, or a status)."""
@@ -151,7 +152,10 @@ def api(
             body = {"agent_id": AGENT, "main_branch_id": "br_main", "conversation_config": config}
             return httpx.Response(200, json=body)
         if path.endswith("/branches"):
-            return httpx.Response(200, json={"results": [main or MAIN, CANARY]})
+            results = [main or MAIN, CANARY] if listed is None else listed
+            return httpx.Response(200, json={"results": results})
+        if path.endswith("/branches/br_main"):
+            return httpx.Response(200, json=main or MAIN)
         if path.endswith("/rag-index"):
             if isinstance(rag, int):
                 return httpx.Response(rag, json={"detail": "Not Found"})
@@ -182,6 +186,14 @@ def test_traffic_below_100_percent_is_a_warning_naming_the_other_branch() -> Non
         "warn     support: main receives 70% of live traffic (also live: canary 30%): "
         "a merge reaches only that share"
     )
+
+
+def test_main_missing_from_a_full_branch_list_is_read_by_id() -> None:
+    crowd = [{"id": f"br_{n}", "name": f"b{n}", "current_live_percentage": 0} for n in range(100)]
+    handler, seen = api(listed=crowd)
+    report = doctor(handler)
+    assert f"/v1/convai/agents/{AGENT}/branches/br_main" in seen
+    assert support_lines(report)[0].startswith("warn     support: main receives 70% of live")
 
 
 def test_protected_main_is_a_problem_for_a_key_without_the_admin_role() -> None:
