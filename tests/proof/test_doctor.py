@@ -106,6 +106,13 @@ def test_without_a_key_doctor_says_so_and_sends_nothing(
     assert out.splitlines() == ["problem  key: $ELEVENLABS_API_KEY is not set", "1 problem"]
 
 
+def test_env_picks_the_environments_key_variable(cli: Runner, server: EmulatorServer) -> None:
+    code, out, _ = cli("doctor", "--env", "production")
+    assert code == 1
+    assert "problem  key: $ELEVENLABS_API_KEY_PRODUCTION is not set" in out.splitlines()
+    assert server.emulator.request_log == []
+
+
 def test_help_gives_examples_and_the_exit_status(cli: Runner) -> None:
     code, out, _ = cli("doctor", "--help")
     assert code == 0
