@@ -127,7 +127,7 @@ def _connection(client: ConvaiClient, base_url: str, key_env: str) -> list[Findi
             why = f"the key in ${key_env} may not read agents (HTTP {exc.status})"
         return [answered, Finding("problem", "key", why)]
     except ApiError as exc:
-        return [Finding("problem", "api", f"{base_url} answered HTTP {exc.status}: {exc}")]
+        return [Finding("problem", "api", f"{base_url} answers with an error: {exc}")]
     ok = f"accepted (from ${key_env})"
     return [Finding("ok", "api", f"{base_url} answers"), Finding("ok", "key", ok)]
 
