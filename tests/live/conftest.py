@@ -37,6 +37,22 @@ PROMPT_9 = (
     "Answer in one short sentence.\n"
 )
 PROMPT_11 = PROMPT_9.replace("9 am", "11 am")
+# Long enough that a RAG index has something to index ("document_too_small" is an index state).
+RETURNS = "# Returns and exchanges at Zephyr Books\n\n" + "\n\n".join(
+    [
+        "Books bought at Zephyr Books can be returned within 14 days of purchase with the "
+        "receipt. The book must be unread and in the condition it was sold in.",
+        "Refunds go back to the card or the account used to pay, within five working days of "
+        "the return. Cash purchases are refunded in cash at the counter.",
+        "Gift cards, magazines and newspapers cannot be returned. Special orders can be "
+        "returned only when the book arrived damaged or was not the edition ordered.",
+        "Books may be exchanged for another title of the same price or more within 30 days, "
+        "with or without a receipt; without one, the exchange value is the lowest price the "
+        "book was sold at in those 30 days.",
+        "Damaged books found after purchase are replaced free of charge when reported within "
+        "7 days. Please bring the book and, if you have it, the receipt to any of our shops.",
+    ]
+)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -96,9 +112,7 @@ def write_project(root: Path, tag: str) -> None:
             """)
     )
     (agent / "prompt.md").write_text(PROMPT_9)
-    (agent / "knowledge" / "returns.md").write_text(
-        "# Returns\n\nBooks can be returned within 14 days with the receipt.\n"
-    )
+    (agent / "knowledge" / "returns.md").write_text(RETURNS)
     (agent / "tests" / "opening-hour.yaml").write_text(
         textwrap.dedent("""\
             type: llm
@@ -130,14 +144,14 @@ def live_run(
         try:
             yield LiveRun(tag, root, make_runner(root, capsys), client)
         finally:
-            leftovers = delete_everything(client, tag)
-            assert not leftovers, f"could not delete: {leftovers}"
+            failed = delete_everything(client, tag)
+            assert not failed, f"could not delete: {failed}"
+            assert owned_by(client, tag) == ([], [], []), "the run left resources behind"
 
 
-def delete_everything(client: ConvaiClient, tag: str) -> list[str]:
-    """Delete the agents tagged ``convai-ops:<tag>``, then tests and documents named
-    ``<tag>/...``; return what could not be deleted."""
-    failed: list[str] = []
+def owned_by(client: ConvaiClient, tag: str) -> tuple[list[str], list[str], list[str]]:
+    """Ids of the agents tagged ``convai-ops:<tag>`` and of the tests and documents named
+    ``<tag>/...``."""
     owned = f"{tag}/"
     agents = [
         str(a["agent_id"])
@@ -148,6 +162,14 @@ def delete_everything(client: ConvaiClient, tag: str) -> list[str]:
     documents = [
         str(d["id"]) for d in client.iter_documents(search=tag) if d["name"].startswith(owned)
     ]
+    return agents, tests, documents
+
+
+def delete_everything(client: ConvaiClient, tag: str) -> list[str]:
+    """Delete the agents tagged ``convai-ops:<tag>``, then tests and documents named
+    ``<tag>/...``; return what could not be deleted."""
+    failed: list[str] = []
+    agents, tests, documents = owned_by(client, tag)
     steps: list[tuple[str, Callable[[], None]]] = [
         *((f"agent {i}", lambda i=i: client.delete_agent(i)) for i in agents),
         *((f"test {i}", lambda i=i: client.delete_test(i)) for i in tests),
