@@ -11,13 +11,19 @@ for its test run sends nothing):
 3. Knowledge-base files are uploaded under content-addressed names (never overwritten);
    tests are created under content-addressed names (``testing.sync_tests``).
 4. ``POST /v1/convai/agents/{id}/branches`` from main's version carries the declared
-   ``conversation_config`` / ``platform_settings`` with the document locators and the attached
-   tests.
-5. The tests run on that branch (``testing.run_agent_tests``).
+   ``conversation_config`` (with the document locators) and the *versioned* subset of
+   ``platform_settings`` only (:mod:`convai_ops.unversioned`).
+5. The tests run on that branch, named in the run-tests call (``testing.run_agent_tests``).
 6. All passed and main still at the same version -> merge
-   (``POST .../branches/{branch}/merge?target_branch_id={main}``), then name/tag changes are
-   patched onto main, then main is read back and must re-plan empty. Otherwise nothing is merged
-   and the branch is kept for inspection.
+   (``POST .../branches/{branch}/merge?target_branch_id={main}``), then what no version holds
+   (name, tags, agent-wide platform settings, attached tests) is written on main with one
+   ``PATCH /v1/convai/agents/{id}``, then main is read back and must re-plan empty. Otherwise
+   nothing is merged, those fields are not written, and the branch is kept for inspection.
+
+An agent whose plan changes only such fields (``AgentPlan.direct``) skips steps 4-6: the PATCH
+on main is sent directly (no branch, no merge), then verified; status ``written``. Only when its
+attached tests change do they run first, on main (``run-tests`` without ``branch_id``), and
+nothing is written unless they pass.
 """
 
 from __future__ import annotations
@@ -44,6 +50,7 @@ from convai_ops.knowledge import sync_knowledge
 from convai_ops.plan import AgentPlan, Plan, make_agent_plan
 from convai_ops.state import RemoteAgent, RemoteIndex, managed_tag, map_bounded
 from convai_ops.testing import PollPolicy, SyncedTest, TestReport, run_agent_tests, sync_tests
+from convai_ops.unversioned import needs_tests, unversioned_body, versioned_platform_settings
 
 if TYPE_CHECKING:
     from convai_ops.api import ConvaiClient
@@ -65,7 +72,7 @@ __all__ = [
 BRANCH_PREFIX = "convai-ops-"
 # apply's own branches: convai-ops-<milliseconds>-<8 hex>; older ones lack the random part
 _APPLY_BRANCH = re.compile(rf"{BRANCH_PREFIX}\d{{10,}}(-[0-9a-f]{{8}})?")
-Status = Literal["merged", "unchanged", "tests_failed", "error"]
+Status = Literal["merged", "written", "unchanged", "tests_failed", "error"]
 Reporter = Callable[[str, str], None]
 
 
@@ -226,6 +233,8 @@ def _replan(ctx: ApplyContext, slug: str, agent_id: str) -> AgentPlan:
 
 
 def _stage_and_merge(ctx: ApplyContext, planned: AgentPlan) -> AgentOutcome:
+    if planned.direct:
+        return _write_directly(ctx, planned)
     staged = stage_agent(ctx, planned)
     slug, report, branch_id = planned.slug, staged.report, staged.branch_id
     if not report.ok:
@@ -236,11 +245,34 @@ def _stage_and_merge(ctx: ApplyContext, planned: AgentPlan) -> AgentOutcome:
         )
     spec = ctx.project.agent(slug)
     merged = _merge(ctx, spec, staged.main, branch_id)
-    merged = _patch_metadata(ctx, spec, merged, planned)
+    merged = _patch_metadata(ctx, spec, merged, planned, staged.tests)
     _verify(ctx, spec, merged, staged.tests)
     tested = f"{len(report.verdicts)} test(s) passed" if report.verdicts else "UNTESTED: no tests"
     ctx.report(slug, f"merged into main ({tested})")
     return AgentOutcome(slug, "merged", staged.agent_id, branch_id, staged.created, report)
+
+
+def _write_directly(ctx: ApplyContext, planned: AgentPlan) -> AgentOutcome:
+    """A plan of ungated changes only (``AgentPlan.direct``): no branch, no merge. When the
+    attached tests change they run on main first (nothing versioned changes, so main is what
+    they would test) and nothing is written unless they pass; then one PATCH on main, verified.
+    """
+    spec, agent_id = ctx.project.agent(planned.slug), str(planned.agent_id)
+    main = _read_main(ctx, spec, agent_id, planned.base_version_id)
+    tests = sync_tests(ctx.client, spec.slug, spec.tests, ctx.index) if needs_tests(planned) else []
+    report = _run_tests(ctx, spec.slug, agent_id, tests, None) if tests else None
+    if report is not None and not report.ok:
+        names = ", ".join(v.name for v in report.failed)
+        ctx.report(spec.slug, f"tests failed on main ({names}): nothing written")
+        return AgentOutcome(spec.slug, "tests_failed", agent_id, report=report)
+    _verify(ctx, spec, _patch_metadata(ctx, spec, main, planned, tests), tests)
+    message = (
+        f"{len(report.verdicts)} test(s) passed on main; written directly (no branch)"
+        if report
+        else "metadata only: written directly on main (no branch, no tests)"
+    )
+    ctx.report(spec.slug, message)
+    return AgentOutcome(spec.slug, "written", agent_id, report=report, message=message)
 
 
 def _create_shell(ctx: ApplyContext, spec: AgentSpec) -> str:
@@ -329,20 +361,23 @@ def _find_branch(ctx: ApplyContext, spec: AgentSpec, main: RemoteAgent, name: st
 def _branch_config(
     ctx: ApplyContext, spec: AgentSpec, tests: Sequence[SyncedTest], locators: list[dict[str, Any]]
 ) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The branch's ``conversation_config`` (with the document locators) and the versioned
+    subset of ``platform_settings``: agent-wide settings and the attached tests stay off the
+    branch (written on main after the merge); the tests are named in the run-tests call."""
     desired = spec.desired(ctx.options.environment)
     conversation = copy.deepcopy(desired.get("conversation_config") or {})
-    platform = copy.deepcopy(desired.get("platform_settings") or {})
     if spec.knowledge:
         prompt = conversation.setdefault("agent", {}).setdefault("prompt", {})
         prompt["knowledge_base"] = locators
-    if spec.tests:
-        testing = platform.setdefault("testing", {})
-        testing["attached_tests"] = [{"test_id": t.test_id} for t in tests]
-    return conversation, platform
+    return conversation, versioned_platform_settings(desired)
 
 
 def _run_tests(
-    ctx: ApplyContext, slug: str, agent_id: str, tests: Sequence[SyncedTest], branch_id: str
+    ctx: ApplyContext,
+    slug: str,
+    agent_id: str,
+    tests: Sequence[SyncedTest],
+    branch_id: str | None,
 ) -> TestReport:
     if not tests:
         ctx.report(slug, "no tests declared: nothing to run on the branch")
@@ -396,20 +431,22 @@ def _check_merged_onto(ctx: ApplyContext, spec: AgentSpec, main: RemoteAgent) ->
 
 
 def _patch_metadata(
-    ctx: ApplyContext, spec: AgentSpec, main: RemoteAgent, planned: AgentPlan
+    ctx: ApplyContext,
+    spec: AgentSpec,
+    main: RemoteAgent,
+    planned: AgentPlan,
+    tests: Sequence[SyncedTest],
 ) -> RemoteAgent:
-    """Name and tags are agent metadata, patched onto main after the merge; returns main as
-    the PATCH answered it (unchanged when there is nothing to patch)."""
-    fields = {c.path[0] for c in planned.changes if c.path[0] in ("name", "tags")}
-    if not fields or planned.action == "create":
+    """What no version holds (name, tags, agent-wide platform settings, attached ``tests``;
+    ``unversioned.unversioned_body``) is written on main with one ``PATCH
+    /v1/convai/agents/{id}`` without ``branch_id``; returns main as the PATCH answered it
+    (unchanged when there is nothing to write)."""
+    body = unversioned_body(spec, ctx.options.environment, planned, tests)
+    if not body:
         return main
-    desired = spec.desired(ctx.options.environment)
-    body: dict[str, Any] = {}
-    if "name" in fields:
-        body["name"] = desired.get("name")
-    if "tags" in fields:
-        body["tags"] = sorted({*desired.get("tags", ()), managed_tag(spec.slug)})
-    return RemoteAgent(main.agent_id, ctx.client.update_agent(main.agent_id, body))
+    written = RemoteAgent(main.agent_id, ctx.client.update_agent(main.agent_id, body))
+    ctx.report(spec.slug, f"wrote on main, not gated by tests: {', '.join(sorted(body))}")
+    return written
 
 
 def _verify(

@@ -19,14 +19,18 @@ When the pull request closes, :func:`close_check` (``check --close``) archives i
 every agent that has one.
 
 An agent whose plan is empty (for example only a YAML comment changed) is reported as having
-no changes to test; no API call is made for it.
+no changes to test; no API call is made for it. What no version holds (name, tags, agent-wide
+platform settings, attached tests) is never written by a check: the branch carries only the
+versioned config, the tests are named in the run-tests call, and the report says those fields
+are written at apply. An agent whose plan changes only name, tags or agent-wide settings
+(``AgentPlan.metadata_only``) is not staged at all: status ``metadata_only``.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -70,7 +74,7 @@ _PULL_REF = re.compile(r"refs/pull/(\d+)/(?:merge|head)")
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 # apply's wording for an agent without tests speaks of merging, which a check never does.
 
-CheckStatus = Literal["passed", "tests_failed", "no_tests", "no_changes", "error"]
+CheckStatus = Literal["passed", "tests_failed", "no_tests", "no_changes", "metadata_only", "error"]
 
 
 @dataclass(frozen=True)
@@ -244,12 +248,20 @@ def _check_agent(ctx: ApplyContext, planned: AgentPlan, branch_name: str) -> Age
     if planned.action == "no-op":
         message = "no changes to test"
         return AgentCheck(planned.slug, "no_changes", planned.agent_id, message=message)
+    if planned.metadata_only:
+        message = "metadata only (not gated by tests): nothing to test; apply writes it directly"
+        ctx.report(planned.slug, message)
+        return AgentCheck(planned.slug, "metadata_only", planned.agent_id, message=message)
     try:
         staged = stage_agent(ctx, planned, branch_name=branch_name)
     except ConvaiOpsError as exc:
         ctx.report(planned.slug, f"error: {exc}")
         return AgentCheck(planned.slug, "error", planned.agent_id, message=str(exc))
-    return _outcome(ctx, planned.slug, staged)
+    checked = _outcome(ctx, planned.slug, staged)
+    if not planned.ungated:
+        return checked
+    note = f"; {len(planned.ungated)} change(s) not gated by tests are written at apply"
+    return replace(checked, message=checked.message + note)
 
 
 def _outcome(ctx: ApplyContext, slug: str, staged: Staged) -> AgentCheck:

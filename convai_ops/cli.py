@@ -200,7 +200,9 @@ def apply(
     **flags: Any,
 ) -> int:
     """Stage each change on a new agent branch, run the agent's tests there, and merge into
-    main only when every test passes. Exit 3 when tests failed (nothing merged).
+    main only when every test passes. Exit 3 when tests failed (nothing merged). Name, tags
+    and agent-wide platform settings (not part of a version) are written on main after the
+    merge, or directly when nothing versioned changed.
 
     With PLAN (from `plan --out`), apply exactly that plan; refused if main or the repository
     moved since."""

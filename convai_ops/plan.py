@@ -13,6 +13,11 @@ Paths listed under ``ignore:`` (JSON pointers, project-wide and per agent) are r
 views. The views are compared with deepdiff: a dict is walked key by key, anything else is a leaf
 compared as JSON values (a list is one field, shown whole; ``1 == 1.0``, ``True != 1``).
 Values under sensitive keys (headers, secrets, tokens, passwords, API keys) are masked.
+
+Each change is ``gated`` (a version holds the field, so apply stages it on a branch and the
+tests gate it) or not: ``name``, ``tags``, agent-wide ``platform_settings`` and the attached
+``tests`` (:mod:`convai_ops.versioning`) are written on main after the merge, or directly when
+the agent has no gated change (``AgentPlan.direct``, ``AgentPlan.metadata_only``).
 """
 
 from __future__ import annotations
@@ -38,6 +43,7 @@ from convai_ops.state import (
     read_snapshot,
     remote_test_name,
 )
+from convai_ops.versioning import is_versioned_path
 
 if TYPE_CHECKING:
     from convai_ops.api import ConvaiClient
@@ -57,7 +63,7 @@ __all__ = [
     "remote_view",
 ]
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: FieldChange.gated
 MASK = "***"
 _SENSITIVE = re.compile(r"secret|password|api[_-]?key|authorization|headers|(^|_)token$", re.I)
 _CONFIG_KEYS = ("name", "tags", "conversation_config", "platform_settings")
@@ -70,12 +76,15 @@ class _Frozen(BaseModel):
 
 
 class FieldChange(_Frozen):
-    """One declared field that differs: ``path`` is the key path, ``kind`` add/change/remove."""
+    """One declared field that differs: ``path`` is the key path, ``kind`` add/change/remove;
+    ``gated`` is False for fields no version holds (never written on a branch, so not gated by
+    tests: name, tags, agent-wide platform settings, attached tests)."""
 
     path: tuple[str, ...]
     kind: Literal["add", "change", "remove"]
     before: Any = None
     after: Any = None
+    gated: bool = True
 
     @property
     def dotted(self) -> str:
@@ -95,6 +104,24 @@ class AgentPlan(_Frozen):
     unchanged: int = 0
     tests: tuple[str, ...] = ()
     desired_hash: str = ""
+
+    @property
+    def direct(self) -> bool:
+        """True for an update whose every change is ungated: nothing versioned changes, so
+        apply needs no branch and no merge and writes the changes directly on main (after
+        running the tests on main when the attached tests change)."""
+        return self.action == "update" and not any(c.gated for c in self.changes)
+
+    @property
+    def metadata_only(self) -> bool:
+        """True for a :attr:`direct` update that leaves the attached tests alone: written
+        directly, with no tests run."""
+        return self.direct and not any(c.path[0] == "tests" for c in self.changes)
+
+    @property
+    def ungated(self) -> tuple[FieldChange, ...]:
+        """The changes apply writes on main after the merge (or directly), untested."""
+        return tuple(c for c in self.changes if not c.gated)
 
 
 class Plan(_Frozen):
@@ -116,8 +143,8 @@ class Plan(_Frozen):
 
     @property
     def tests_to_run(self) -> int:
-        """Number of tests apply will run (those of changed agents)."""
-        return sum(len(a.tests) for a in self.agents if a.action != "no-op")
+        """Number of tests apply will run (those of agents changed through a branch)."""
+        return sum(len(a.tests) for a in self.agents if a.action != "no-op" and not a.metadata_only)
 
 
 def build_plan(client: ConvaiClient, project: Project, settings: Settings) -> tuple[Plan, Snapshot]:
@@ -223,7 +250,8 @@ def diff_views(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[Fiel
     """Field changes turning ``before`` into ``after``, sorted by path.
 
     ``kind`` is ``add`` when the path is missing in ``before``, ``remove`` when missing in
-    ``after``, else ``change``. Dicts present on both sides are walked key by key (deepdiff); a
+    ``after``, else ``change``; ``gated`` from :func:`convai_ops.versioning.is_versioned_path`.
+    Dicts present on both sides are walked key by key (deepdiff); a
     key on one side only is one change holding its whole value; an empty ``before`` gives every
     leaf of ``after``. Anything else is a leaf compared as JSON values (``dicts.json_equal``): a
     list is one field, shown whole; ``1 == 1.0`` but ``True != 1``.
@@ -270,11 +298,12 @@ def _change(
     before: Mapping[str, Any], after: Mapping[str, Any], path: tuple[str, ...]
 ) -> FieldChange:
     old, new = _dig(before, path, _MISSING), _dig(after, path, _MISSING)
+    gated = is_versioned_path(path)
     if old is _MISSING:
-        return FieldChange(path=path, kind="add", after=new)
+        return FieldChange(path=path, kind="add", after=new, gated=gated)
     if new is _MISSING:
-        return FieldChange(path=path, kind="remove", before=old)
-    return FieldChange(path=path, kind="change", before=old, after=new)
+        return FieldChange(path=path, kind="remove", before=old, gated=gated)
+    return FieldChange(path=path, kind="change", before=old, after=new, gated=gated)
 
 
 def _dig(doc: Any, path: Sequence[str], default: Any = None) -> Any:

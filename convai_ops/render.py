@@ -2,6 +2,8 @@
 
 Markers: ``+`` create / add, ``~`` update / change, ``-`` delete / remove, ``=`` no change.
 Multi-line or long strings (prompts) are shown as a unified line diff, not two blobs.
+A change no version holds ends with :data:`UNGATED` (apply writes it on main after the merge);
+an agent with only such changes is marked :data:`METADATA_ONLY` (written directly).
 """
 
 from __future__ import annotations
@@ -19,6 +21,9 @@ from convai_ops.testing import AgentTestRun, TestVerdict
 
 __all__ = [
     "MARKDOWN_LIMIT",
+    "METADATA_ONLY",
+    "TESTS_ON_MAIN",
+    "UNGATED",
     "coloured",
     "is_long_text",
     "plain",
@@ -34,6 +39,9 @@ __all__ = [
 ]
 
 MARKDOWN_LIMIT = 60_000
+UNGATED = " (not gated by tests)"
+METADATA_ONLY = "metadata only: written directly, no tests"
+TESTS_ON_MAIN = "no versioned change: tests run on main, then written directly"
 _LONG = 72
 _MARK = {"create": "+", "update": "~", "no-op": "=", "add": "+", "change": "~", "remove": "-"}
 _COLOUR = {"+": "green", "~": "yellow", "-": "red", "=": None, "@": "cyan"}
@@ -79,32 +87,44 @@ def _agent_lines(agent: AgentPlan, style: Styler) -> Iterator[str]:
     if agent.action == "no-op":
         yield style(f"= {agent.slug}{where}: no changes", mark)
         return
-    verb = "will be created" if agent.action == "create" else "will be updated on a tested branch"
-    yield style(f"{mark} {agent.slug}{where} {verb}", mark)
+    yield style(f"{mark} {agent.slug}{where} {_verb(agent)}", mark)
     for change in agent.changes:
         yield from _change_lines(change, style)
     if agent.unchanged and agent.action == "update":
         yield f"    ({agent.unchanged} unchanged field{'s' if agent.unchanged != 1 else ''} hidden)"
-    if agent.tests:
-        yield f"    tests to run on the branch: {', '.join(agent.tests)}"
+    if agent.ungated and not agent.direct:
+        when = "outside the branch" if agent.action == "create" else "on main after the merge"
+        yield f"    ({len(agent.ungated)} not gated by tests: written {when})"
+    if agent.tests and not agent.metadata_only:
+        where = "main" if agent.direct else "the branch"
+        yield f"    tests to run on {where}: {', '.join(agent.tests)}"
     yield ""
 
 
+def _verb(agent: AgentPlan) -> str:
+    if agent.action == "create":
+        return "will be created"
+    return f"({_direct(agent)})" if agent.direct else "will be updated on a tested branch"
+
+
+def _direct(agent: AgentPlan) -> str:
+    return METADATA_ONLY if agent.metadata_only else TESTS_ON_MAIN
+
+
 def _change_lines(change: FieldChange, style: Styler) -> Iterator[str]:
-    mark = _MARK[change.kind]
+    mark, label = _MARK[change.kind], "" if change.gated else UNGATED
     if is_long_text(change.before) or is_long_text(change.after):
-        yield style(f"    {mark} {change.dotted}:", mark)
+        yield style(f"    {mark} {change.dotted}:{label}", mark)
         for line in text_diff(change.before, change.after):
             yield style(f"        {line}", line[:1])
         return
     if change.kind == "add":
-        yield style(f"    + {change.dotted}: {show_value(change.after)}", "+")
+        value = show_value(change.after)
     elif change.kind == "remove":
-        yield style(f"    - {change.dotted}: {show_value(change.before)}", "-")
+        value = show_value(change.before)
     else:
-        yield style(
-            f"    ~ {change.dotted}: {show_value(change.before)} -> {show_value(change.after)}", "~"
-        )
+        value = f"{show_value(change.before)} -> {show_value(change.after)}"
+    yield style(f"    {mark} {change.dotted}: {value}{label}", mark)
 
 
 def is_long_text(value: Any) -> bool:
@@ -155,14 +175,17 @@ def _agent_markdown(agent: AgentPlan) -> str:
     if agent.action == "no-op":
         return f"- `= {agent.slug}`: no changes\n"
     body = "\n".join(line for change in agent.changes for line in _change_lines(change, plain))
-    summary = f"<code>{mark} {agent.slug}</code> {agent.action}: {len(agent.changes)} change(s)"
+    action = f"{agent.action} ({_direct(agent)})" if agent.direct else agent.action
+    summary = f"<code>{mark} {agent.slug}</code> {action}: {len(agent.changes)} change(s)"
     return f"<details><summary>{summary}</summary>\n\n```diff\n{body}\n```\n</details>\n\n"
 
 
 def render_plan_json(plan: Plan) -> str:
-    """The plan as JSON: ``format_version``, environment, per-agent action and field changes."""
+    """The plan as JSON: ``format_version``, environment, per-agent action (and
+    ``direct`` / ``metadata_only``) and field changes (each with ``field`` and ``gated``)."""
     data = plan.model_dump(mode="json")
     for agent, model in zip(data["agents"], plan.agents, strict=True):
+        agent["direct"], agent["metadata_only"] = model.direct, model.metadata_only
         for change, field in zip(agent["changes"], model.changes, strict=True):
             change["field"] = field.dotted
     data["summary"] = {
@@ -196,6 +219,7 @@ def render_apply_result(result: ApplyResult) -> str:
 
 _OUTCOME = {
     "merged": "merged",
+    "written": "written directly (no versioned change)",
     "tests_failed": "blocked by failing tests",
     "error": "failed with an error",
     "unchanged": "unchanged",
@@ -207,6 +231,10 @@ def _outcome_lines(outcome: AgentOutcome) -> Iterator[str]:
         return
     if outcome.status == "merged":
         yield f"+ {outcome.slug}: merged into main ({outcome.agent_id})"
+    elif outcome.status == "written":
+        yield f"+ {outcome.slug}: {outcome.message} ({outcome.agent_id})"
+    elif outcome.status == "tests_failed" and outcome.branch_id is None:
+        yield f"x {outcome.slug}: tests failed on main: nothing written, main unchanged"
     elif outcome.status == "tests_failed":
         yield (
             f"x {outcome.slug}: tests failed: NOT merged, main unchanged; "

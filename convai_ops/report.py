@@ -39,9 +39,21 @@ _LABEL = {
     "tests_failed": "❌ tests failed",
     "no_tests": "no tests declared",
     "no_changes": "no changes",
+    "metadata_only": "metadata only: written at apply, untested",
     "error": "⚠️ error",
 }
-_TEXT_MARK = {"passed": "+", "tests_failed": "x", "no_tests": "~", "no_changes": "=", "error": "!"}
+_TEXT_MARK = {
+    "passed": "+",
+    "tests_failed": "x",
+    "no_tests": "~",
+    "no_changes": "=",
+    "metadata_only": "~",
+    "error": "!",
+}
+_UNGATED_NOTE = (
+    "\nChanges marked *(not gated by tests)* (name, tags, agent-wide platform settings, attached "
+    "tests) are not written by a check: apply writes them on main after the merge."
+)
 _MIN_RATIONALE, _MAX_RATIONALE = 80, 600
 _MIN_PLAN_ROOM = 400
 _SLACK = 200
@@ -84,6 +96,7 @@ def _counts(result: CheckResult) -> str:
         "error": "with an error",
         "no_tests": "without tests",
         "no_changes": "without changes",
+        "metadata_only": "with metadata changes only (written at apply)",
     }
     parts = [f"{result.count(s)} {w}" for s, w in words.items() if result.count(s)]
     return ", ".join(parts) or "no agent selected"
@@ -119,6 +132,8 @@ def _heading(result: CheckResult) -> str:
         lines.append(f"\nNo agent changed{_since(result)}: nothing to check.")
     else:
         lines.append(f"\n**Agents: {_counts(result)}.** Nothing is merged by a check.")
+    if any(a.ungated for a in result.plan.agents):
+        lines.append(_UNGATED_NOTE)
     return "\n".join(lines) + "\n"
 
 

@@ -1,10 +1,11 @@
 """Saved plans: ``plan --out plan.json`` and ``apply plan.json``.
 
-A saved plan is the JSON rendering of a ``Plan`` (``format_version`` 1). For every agent it
-records main's ``base_version_id`` when planned and ``desired_hash``, a sha256 over the
-declared state. ``apply plan.json`` re-reads the live agents and the repository and refuses the
-plan when either moved, naming the agent and what changed; otherwise it applies exactly the
-agents the saved plan changes. Values of sensitive fields are masked in the file.
+A saved plan is the JSON rendering of a ``Plan`` (``format_version`` 2: each field change says
+whether it is ``gated`` by tests; a version-1 file, which has no such flag, is refused). For
+every agent it records main's ``base_version_id`` when planned and ``desired_hash``, a sha256
+over the declared state. ``apply plan.json`` re-reads the live agents and the repository and
+refuses the plan when either moved, naming the agent and what changed; otherwise it applies
+exactly the agents the saved plan changes. Values of sensitive fields are masked in the file.
 """
 
 from __future__ import annotations
@@ -32,7 +33,13 @@ def read_plan(path: Path) -> Plan:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise UsageError(f"{path}: not a readable plan file ({exc})") from None
-    if not isinstance(data, dict) or data.get("format_version") != FORMAT_VERSION:
+    found = data.get("format_version") if isinstance(data, dict) else None
+    if isinstance(found, int) and 0 < found < FORMAT_VERSION:
+        raise UsageError(
+            f"{path}: written by an older convai-ops (format_version {found}, this one reads "
+            f"{FORMAT_VERSION}): run plan --out again"
+        )
+    if found != FORMAT_VERSION:
         raise UsageError(f"{path}: not a convai-ops plan (format_version {FORMAT_VERSION})")
     try:
         return Plan.model_validate(data)

@@ -99,7 +99,7 @@ def test_markdown_has_diff_block_and_stays_under_limit() -> None:
 
 def test_json_plan_parses_with_format_version_and_fields() -> None:
     data = json.loads(render_plan_json(_plan(_prompt_update())))
-    assert data["format_version"] == 1
+    assert data["format_version"] == 2
     [agent] = data["agents"]
     assert agent["action"] == "update"
     assert agent["changes"][0]["field"] == "conversation_config.agent.prompt.prompt"

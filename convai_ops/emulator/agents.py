@@ -7,6 +7,13 @@ Semantics the emulator implements (the API document is silent on most of them):
   ``conversation_config`` / ``platform_settings`` are deep-merged, lists and scalars replaced
   (see :mod:`convai_ops.emulator.configtree`); ``workflow`` is replaced. ``name`` and ``tags``
   belong to the agent, not to a version.
+- A version holds only the versioned subset of ``platform_settings``
+  (:mod:`convai_ops.versioning`); the agent-wide rest is stored on the agent
+  (``Agent.agent_wide``). Written at creation or on main they are stored there; written on
+  another branch (branch creation, PATCH with ``branch_id``) they take effect on the live agent
+  at once (``agent_wide_on_branch="live"``, the default) or are ignored (``"dropped"``). A GET
+  at any branch or version shows the agent's current agent-wide values with that version's
+  versioned subset.
 - Reading an agent gives its stored config deep-merged over the server defaults taken from the
   OpenAPI schema's ``default`` values (:func:`resolved_config`).
 - ``enable_versioning=false`` at creation makes an agent whose ``version_id``, ``branch_id`` and
@@ -24,9 +31,12 @@ from convai_ops.emulator.core import Emulator
 from convai_ops.emulator.problems import bad_request, not_found
 from convai_ops.emulator.schema import over_defaults, prune, shared_defaults
 from convai_ops.emulator.store import Agent, Branch, Version
+from convai_ops.versioning import split_platform_settings
 
 __all__ = [
     "CONFIG_SECTIONS",
+    "agent_config",
+    "agent_wide_change",
     "commit_version",
     "create_agent",
     "delete_agent",
@@ -37,8 +47,10 @@ __all__ = [
     "require_versioned",
     "resolved_config",
     "resolved_value",
+    "resolved_versioned",
     "update_agent",
     "version_at",
+    "write_agent_wide",
 ]
 
 CONFIG_SECTIONS = ("conversation_config", "platform_settings", "workflow")
@@ -65,6 +77,21 @@ def resolved_config(stored: dict[str, Any]) -> dict[str, Any]:
     workflow = stored.get("workflow") or {}
     out["workflow"] = deep_merge(_WORKFLOW_BASE, workflow) if workflow else {}
     return out
+
+
+def resolved_versioned(stored: dict[str, Any]) -> dict[str, Any]:
+    """:func:`resolved_config` of a version with ``platform_settings`` cut to the versioned
+    subset (server defaults of agent-wide settings left out): what a merge compares."""
+    out = resolved_config(stored)
+    out["platform_settings"] = split_platform_settings(out["platform_settings"])[0]
+    return out
+
+
+def agent_config(agent: Agent, version: Version) -> dict[str, Any]:
+    """The stored config a GET of ``agent`` at ``version`` shows: the version's config with
+    the agent's current agent-wide ``platform_settings`` over its versioned subset."""
+    versioned = split_platform_settings(version.config.get("platform_settings"))[0]
+    return {**version.config, "platform_settings": deep_merge(versioned, agent.agent_wide)}
 
 
 def resolved_value(stored: dict[str, Any], section: str, *keys: str) -> Any:
@@ -146,6 +173,7 @@ def create_agent(emu: Emulator, body: dict[str, Any], *, versioned: bool) -> Age
         updated_at=now,
         versioned=versioned,
         main_branch_id=branch_id,
+        agent_wide=agent_wide_change(body),
     )
     branch = Branch(
         id=branch_id,
@@ -203,18 +231,38 @@ def update_agent(
         agent.name = body["name"]
     if body.get("tags") is not None:
         agent.tags = list(body["tags"])
+    write_agent_wide(emu, agent, body, on_main=branch.id == agent.main_branch_id)
     config = patched_config(tip.config, body)
     description = body.get("version_description") or "Updated agent settings"
     return commit_version(emu, branch, config, description, {})
 
 
+def write_agent_wide(emu: Emulator, agent: Agent, change: dict[str, Any], *, on_main: bool) -> None:
+    """Deep-merge the agent-wide ``platform_settings`` of ``change`` (a PATCH or branch-create
+    body) into ``agent.agent_wide``: always when written on main, else as
+    ``agent_wide_on_branch`` says (``"live"``: at once; ``"dropped"``: not at all)."""
+    if on_main or emu.config.agent_wide_on_branch == "live":
+        agent.agent_wide = deep_merge(agent.agent_wide, agent_wide_change(change))
+
+
+def agent_wide_change(change: dict[str, Any]) -> dict[str, Any]:
+    """The agent-wide part of ``change["platform_settings"]``, unlisted fields dropped."""
+    settings = change.get("platform_settings")
+    if not isinstance(settings, dict):
+        return {}
+    return split_platform_settings(prune(settings, _REQUEST_SCHEMAS["platform_settings"]))[1]
+
+
 def patched_config(stored: dict[str, Any], change: dict[str, Any]) -> dict[str, Any]:
     """Return ``stored`` with a PATCH/branch change applied: sections deep-merged, ``workflow``
-    replaced, fields the request schemas do not list dropped (as the API ignores them)."""
+    replaced, fields the request schemas do not list dropped (as the API ignores them).
+    ``platform_settings`` keeps only the versioned subset (see :func:`write_agent_wide`)."""
     out = dict(stored)
     for name, schema in _REQUEST_SCHEMAS.items():
         if isinstance(change.get(name), dict):
             out[name] = deep_merge(stored.get(name) or {}, prune(change[name], schema))
+    if "platform_settings" in out:
+        out["platform_settings"] = split_platform_settings(out["platform_settings"])[0]
     if change.get("workflow") is not None:
         out["workflow"] = prune(change["workflow"], "AgentWorkflowRequestModel")
     return out

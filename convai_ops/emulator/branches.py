@@ -1,7 +1,9 @@
 """Branches: create from a version, update, and the three-way merge into a target branch.
 
 - A new branch starts with a version whose ``out_of_branch_parent_id`` is the parent version; the
-  request's ``conversation_config`` / ``platform_settings`` are deep-merged onto the parent's.
+  request's ``conversation_config`` / ``platform_settings`` are deep-merged onto the parent's
+  (agent-wide platform settings go to the agent or nowhere: ``agents.write_agent_wide``).
+- Merges carry only versioned config: agent-wide platform settings are not part of a version.
 - The merge base of two branch tips is their nearest common ancestor in the version graph
   (edges: ``in_branch_parent_id``, ``out_of_branch_parent_id``, ``merged_from_version_id``).
 - Merging compares the resolved configs (server defaults included) leaf by leaf; a leaf both
@@ -24,7 +26,8 @@ from convai_ops.emulator.agents import (
     commit_version,
     find_version,
     patched_config,
-    resolved_config,
+    resolved_versioned,
+    write_agent_wide,
 )
 from convai_ops.emulator.configtree import Conflict, three_way
 from convai_ops.emulator.core import Emulator
@@ -71,6 +74,7 @@ def create_branch(emu: Emulator, agent: Agent, body: dict[str, Any]) -> tuple[Br
         parent_branch_id=parent.branch_id,
     )
     emu.store.branches[branch.id] = branch
+    write_agent_wide(emu, agent, body, on_main=False)
     config = patched_config(parent.config, body)
     parents: dict[str, str | None] = {"out_of_branch_parent_id": parent.id}
     version = commit_version(emu, branch, config, f"Created branch {branch.name}", parents)
@@ -128,8 +132,8 @@ def plan_merge(emu: Emulator, source: Branch, target: Branch, *, force: bool) ->
         raise bad_request("invalid_merge", "A branch cannot be merged into itself.")
     source_tip = emu.store.versions[source.tip_version_id]
     target_tip = emu.store.versions[target.tip_version_id]
-    base = resolved_config(merge_base(emu, source_tip, target_tip).config)
-    mine, theirs = resolved_config(source_tip.config), resolved_config(target_tip.config)
+    base = resolved_versioned(merge_base(emu, source_tip, target_tip).config)
+    mine, theirs = resolved_versioned(source_tip.config), resolved_versioned(target_tip.config)
     config: dict[str, Any] = {}
     conflicts: list[tuple[str, Conflict]] = []
     for section in CONFIG_SECTIONS:

@@ -14,6 +14,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, ValidationError
 
+from convai_ops.versioning import split_platform_settings
+
 __all__ = [
     "Agent",
     "Branch",
@@ -65,9 +67,11 @@ class Branch(BaseModel):
 
 
 class Agent(BaseModel):
-    """An agent; its config lives in the versions of its branches.
+    """An agent; its versioned config lives in the versions of its branches.
 
-    ``versioned`` False hides version and branch ids (an agent created with
+    ``agent_wide`` holds the agent-wide ``platform_settings`` as stored (every key outside
+    :data:`convai_ops.versioning.VERSIONED_PLATFORM_SETTINGS`): they belong to the agent, not
+    to a version. ``versioned`` False hides version and branch ids (an agent created with
     ``enable_versioning=false``) until a PATCH enables versioning.
     """
 
@@ -78,6 +82,7 @@ class Agent(BaseModel):
     updated_at: int
     versioned: bool = True
     main_branch_id: str
+    agent_wide: dict[str, Any] = Field(default_factory=dict)
 
 
 class Test(BaseModel):
@@ -191,12 +196,31 @@ def load_store(path: Path | None) -> Store:
     if path is None or not path.exists():
         return Store()
     try:
-        return Store.model_validate_json(path.read_text("utf-8"))
+        store = Store.model_validate_json(path.read_text("utf-8"))
     except ValidationError as error:
         raise ValueError(
             f"{path} is not an emulator state file ({error.error_count()} problems); "
             "delete it or choose another state file"
         ) from None
+    _move_agent_wide_settings(store)
+    return store
+
+
+def _move_agent_wide_settings(store: Store) -> None:
+    """State files written before agents had ``agent_wide`` kept every platform setting in
+    the versions: give such an agent the agent-wide ones of its main tip, and strip them from
+    every version of the file (a version holds only the versioned subset)."""
+    for agent in store.agents.values():
+        if "agent_wide" in agent.model_fields_set:
+            continue
+        main = store.branches.get(agent.main_branch_id)
+        tip = store.versions.get(main.tip_version_id) if main else None
+        if tip is not None:
+            agent.agent_wide = split_platform_settings(tip.config.get("platform_settings"))[1]
+    for version in store.versions.values():
+        if "platform_settings" in version.config:
+            settings = version.config["platform_settings"]
+            version.config["platform_settings"] = split_platform_settings(settings)[0]
 
 
 def save_store(store: Store, path: Path) -> None:

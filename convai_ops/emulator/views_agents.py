@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from convai_ops.emulator.agents import resolved_config, resolved_value
+from convai_ops.emulator.agents import agent_config, resolved_config, resolved_value
 from convai_ops.emulator.branches import MergePlan, ancestors
-from convai_ops.emulator.configtree import MISSING, Conflict
+from convai_ops.emulator.configtree import MISSING, Conflict, deep_merge
 from convai_ops.emulator.core import ACCESS_INFO, Emulator
 from convai_ops.emulator.store import Agent, Branch, Version
 
@@ -34,8 +34,9 @@ _RECENT_VERSIONS = 10
 
 
 def agent_response(emu: Emulator, agent: Agent, version: Version) -> dict[str, Any]:
-    """``GetAgentResponseModel`` of ``agent`` at ``version`` (server defaults included)."""
-    return _agent_body(agent, version, resolved_config(version.config))
+    """``GetAgentResponseModel`` of ``agent`` at ``version`` (server defaults included): the
+    version's versioned config with the agent's current agent-wide platform settings."""
+    return _agent_body(agent, version, resolved_config(agent_config(agent, version)))
 
 
 def _agent_body(agent: Agent, version: Version, config: dict[str, Any]) -> dict[str, Any]:
@@ -68,6 +69,7 @@ def agent_summary(emu: Emulator, agent: Agent) -> dict[str, Any]:
     """``AgentSummaryResponseModel`` of ``agent`` as its main branch says."""
     branch = emu.store.branches[agent.main_branch_id]
     stored = emu.store.versions[branch.tip_version_id].config
+    agent_wide = {"platform_settings": agent.agent_wide}
     return {
         "agent_id": agent.id,
         "name": agent.name,
@@ -76,7 +78,7 @@ def agent_summary(emu: Emulator, agent: Agent) -> dict[str, Any]:
         "created_at_unix_secs": agent.created_at,
         "access_info": dict(ACCESS_INFO),
         "last_call_time_unix_secs": None,
-        "archived": bool(resolved_value(stored, "platform_settings", "archived")),
+        "archived": bool(resolved_value(agent_wide, "platform_settings", "archived")),
     }
 
 
@@ -152,7 +154,9 @@ def branch_response(emu: Emulator, agent: Agent, branch: Branch) -> dict[str, An
 def merge_preview_response(emu: Emulator, agent: Agent, plan: MergePlan) -> dict[str, Any]:
     """``MergePreviewResponseModel``: the merged config at the target plus its conflicts."""
     target_tip = emu.store.versions[plan.target.tip_version_id]
-    body = _agent_body(agent, target_tip, plan.config)
+    agent_wide = resolved_config({"platform_settings": agent.agent_wide})["platform_settings"]
+    settings = deep_merge(agent_wide, plan.config["platform_settings"])
+    body = _agent_body(agent, target_tip, {**plan.config, "platform_settings": settings})
     paths = [f"{section}.{'.'.join(item.path)}" for section, item in plan.conflicts]
     body["overridden_fields"] = paths
     body["conflicts"] = [_field_conflict(section, item) for section, item in plan.conflicts]

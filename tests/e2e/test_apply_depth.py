@@ -61,7 +61,7 @@ def test_saved_plan_applies_when_fresh(cli: Any, server: Any, project: Path) -> 
     plan_file = project / "plan.json"
     code, out, _ = cli("plan", "--out", str(plan_file))
     assert code == 0 and plan_file.is_file()
-    assert json.loads(plan_file.read_text())["format_version"] == 1
+    assert json.loads(plan_file.read_text())["format_version"] == 2
     code, out, err = cli("apply", str(plan_file))
     assert code == 0, out + err
     assert set(agent_ids(server)) == {"assistant", "support"}

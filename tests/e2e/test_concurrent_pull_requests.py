@@ -1,5 +1,6 @@
 """Two pull requests change the same test YAML differently: two remote tests, each run on its
-own branch, neither overwriting the other."""
+own branch, neither overwriting the other (nor attached to the agent: a check never writes the
+agent-wide attached tests)."""
 
 from __future__ import annotations
 
@@ -53,16 +54,16 @@ def test_two_pull_requests_get_two_tests_on_two_branches(
     branches = httpx.get(
         f"{server.url}/v1/convai/agents/{agent_id}/branches", headers=headers
     ).json()["results"]
-    attached = {}
+    ran = {}  # attached tests are agent-wide: a check names its tests in run-tests instead
     for branch in branches:
         if branch["name"] in ("convai-ops-pr-1", "pr-1", "convai-ops-pr-2", "pr-2"):
-            config = httpx.get(
-                f"{server.url}/v1/convai/agents/{agent_id}",
-                headers=headers,
-                params={"branch_id": branch["id"]},
-            ).json()
-            ids = {t["test_id"] for t in config["platform_settings"]["testing"]["attached_tests"]}
-            attached[branch["name"]] = ids & set(refund)
-    assert len(attached) == 2
-    first_ids, second_ids = attached.values()
+            ids = {
+                t["test_id"]
+                for e in server.emulator.request_log
+                if e.path.endswith("/run-tests") and e.body.get("branch_id") == branch["id"]
+                for t in e.body["tests"]
+            }
+            ran[branch["name"]] = ids & set(refund)
+    assert len(ran) == 2
+    first_ids, second_ids = ran.values()
     assert len(first_ids) == len(second_ids) == 1 and first_ids != second_ids

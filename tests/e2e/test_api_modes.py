@@ -1,0 +1,69 @@
+"""The client under every reading of the API's inferred behaviours (BEHAVIOUR.md): the example
+agents (evaluation criteria, data collection, an agent-wide call limit) apply, then plan empty,
+with the emulator in its default mode and in each knob's other mode."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from convai_ops.emulator import EmulatorConfig, run_in_thread
+from tests.e2e.conftest import KEY, agent_ids, main_config
+from tests.helpers import Runner, cli_runner
+
+FAST = {"test_delay_s": 0.05, "rag_index_delay_s": 0.05}
+MODES = {
+    "default": {},
+    "agent-wide-dropped": {"agent_wide_on_branch": "dropped"},
+    "identical-merge-commits-nothing": {"identical_merge": "commit-nothing"},
+}
+
+
+@pytest.fixture(params=sorted(MODES))
+def mode_server(request: pytest.FixtureRequest) -> Iterator[Any]:
+    with run_in_thread(EmulatorConfig(**FAST, **MODES[request.param])) as handle:
+        yield handle
+
+
+@pytest.fixture
+def mode_cli(
+    mode_server: Any,
+    project: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> Runner:
+    return cli_runner(project, mode_server.url, KEY, monkeypatch, capsys)
+
+
+def test_apply_then_plan_and_drift_are_empty(mode_cli: Runner, mode_server: Any) -> None:
+    code, out, err = mode_cli("apply", "--auto-approve")
+    assert code == 0, out + err
+    code, out, err = mode_cli("plan", "--detailed-exitcode")
+    assert code == 0, out + err
+    code, out, err = mode_cli("drift")
+    assert code == 0, out + err
+    support = main_config(mode_server, agent_ids(mode_server)["support"])
+    criteria = support["platform_settings"]["evaluation"]["criteria"]
+    assert criteria[0]["id"] == "refund_policy_stated"
+    assert support["platform_settings"]["call_limits"]["agent_concurrency_limit"] == -1
+
+
+def test_second_change_reaches_main_and_plans_empty(
+    mode_cli: Runner, mode_server: Any, project: Path
+) -> None:
+    assert mode_cli("apply", "--auto-approve")[0] == 0
+    agent = project / "agents" / "support" / "agent.yaml"
+    text = agent.read_text()
+    agent.write_text(text.replace("agent_concurrency_limit: -1", "agent_concurrency_limit: 5"))
+    prompt = project / "agents" / "support" / "prompt.md"
+    prompt.write_text(prompt.read_text().replace("apologise once", "apologise sincerely once"))
+    code, out, err = mode_cli("apply", "--auto-approve")
+    assert code == 0, out + err
+    code, out, err = mode_cli("plan", "--detailed-exitcode")
+    assert code == 0, out + err
+    support = main_config(mode_server, agent_ids(mode_server)["support"])
+    assert support["platform_settings"]["call_limits"]["agent_concurrency_limit"] == 5
+    assert "apologise sincerely once" in support["conversation_config"]["agent"]["prompt"]["prompt"]
