@@ -94,6 +94,24 @@ def test_a_protected_main_is_reported(cli: Runner, server: EmulatorServer) -> No
     assert "assistant: main is not protected" in out
 
 
+def test_a_main_protected_by_the_emulator_knob_is_reported(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = EmulatorConfig(protect_main=True, test_delay_s=0.05, rag_index_delay_s=0.05)
+    with run_in_thread(config) as server:
+        http = httpx.Client(base_url=server.url, headers={"xi-api-key": KEY})
+        body = {"conversation_config": {}, "name": "Support", "tags": ["convai-ops:support"]}
+        agent_id = http.post("/v1/convai/agents/create", json=body).json()["agent_id"]
+        main = http.get(f"/v1/convai/agents/{agent_id}").json()["main_branch_id"]
+        protect = {"protection_status": "admin_perms_required"}  # a no-op once the knob does it
+        assert http.patch(f"/v1/convai/agents/{agent_id}/branches/{main}", json=protect).is_success
+        http.close()
+        run = cli_runner(copy_example(tmp_path), server.url, KEY, monkeypatch, capsys)
+        _, out, _ = run("doctor")
+    [line] = [line for line in out.splitlines() if "support: main is protected" in line]
+    assert "(admin_perms_required)" in line and line.split()[0] in ("warn", "problem")
+
+
 def test_without_a_key_doctor_says_so_and_sends_nothing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
