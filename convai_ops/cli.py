@@ -392,9 +392,9 @@ def demo(example: Path | None) -> int:
 
 
 def _register_area_commands() -> None:
-    from convai_ops import cli_ci, cli_conversations, cli_state, cli_tests
+    from convai_ops import cli_ci, cli_conversations, cli_doctor, cli_state, cli_tests
 
-    for module in (cli_tests, cli_state, cli_conversations, cli_ci):
+    for module in (cli_tests, cli_state, cli_conversations, cli_ci, cli_doctor):
         for command in module.COMMANDS:
             cli.add_command(command)
 

@@ -81,7 +81,12 @@ def conversations() -> None:
     help="Only calls started after WHEN: a duration back from now (7d, 24h, 30m) or a UTC "
     "date (2025-06-01).",
 )
-@click.option("--search", metavar="TEXT", help="Only conversations whose transcript has TEXT.")
+@click.option(
+    "--search",
+    metavar="TEXT",
+    help="Only conversations with messages matching TEXT (the API's full-text search), each "
+    "shown with its matching turns.",
+)
 @click.option("--limit", type=click.IntRange(1, 10000), default=20, show_default=True)
 @click.option(
     "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
@@ -99,7 +104,10 @@ def list_command(
     **flags: Any,
 ) -> int:
     """List conversations, newest first: id, start time, duration, status, call result and
-    summary title. Pages are fetched only as far as --limit needs."""
+    summary title. Pages are fetched only as far as --limit needs.
+
+    With --search: the conversations whose messages match TEXT, each with the turns that
+    matched (numbered as `conversations show` numbers them, ready for `tests new --at-turn`)."""
     import json
     import time
 
@@ -108,6 +116,7 @@ def list_command(
         ConversationQuery,
         list_conversations,
         parse_since,
+        render_search_table,
         render_table,
     )
 
@@ -116,8 +125,9 @@ def list_command(
     query = ConversationQuery(agent, failed, since_unix, search, limit)
     with make_client(settings) as client:
         found = list_conversations(client, query, project=project, env=settings.environment)
+    table = render_table if search is None else render_search_table
     text = json.dumps(found, indent=2, ensure_ascii=False) + "\n" if fmt == "json" else None
-    click.echo(text or render_table(found), nl=False)
+    click.echo(text or table(found), nl=False)
     return 0
 
 

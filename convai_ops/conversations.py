@@ -36,12 +36,14 @@ __all__ = [
     "list_conversations",
     "parse_since",
     "render_conversation",
+    "render_search_table",
     "render_table",
     "render_turn",
     "repository_agents",
     "resolve_agent_id",
 ]
 
+Row = dict[str, Any]
 _DURATION = re.compile(r"^\s*(\d+)\s*([smhdw])\s*$")
 _UNIT_SECS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 _TITLE_WIDTH = 60
@@ -51,7 +53,8 @@ _TITLE_WIDTH = 60
 class ConversationQuery:
     """Which conversations to list: of ``agent`` (a repository slug or an agent id), only
     failed calls (``call_successful`` = ``failure``), started after ``since_unix`` (Unix
-    seconds), whose transcript contains ``search``; at most ``limit``."""
+    seconds), with transcript messages matching ``search`` (the API's text search); at most
+    ``limit``."""
 
     agent: str | None = None
     failed: bool = False
@@ -71,20 +74,61 @@ def list_conversations(
 
     A slug in ``query.agent`` is resolved with ``project`` in ``env``
     (:func:`resolve_agent_id`). Calls ``GET /v1/convai/conversations`` page by page, only as
-    many pages as the limit needs. Raises :class:`UsageError` for an unknown agent,
-    :class:`ApiError` from the client.
+    many pages as the limit needs. With ``query.search``, calls
+    ``GET /v1/convai/conversations/messages/text-search`` instead (the list's ``search`` query
+    is deprecated) and returns one row per conversation with its matching messages (shape in
+    :func:`_search`; :func:`render_search_table` prints them). Raises :class:`UsageError` for
+    an unknown agent or a blank search, :class:`ApiError` from the client.
     """
+    if query.search is not None and not query.search.strip():
+        raise UsageError("--search needs some text to look for")
     agent_id = query.agent
     if agent_id and project is not None:
         agent_id = resolve_agent_id(client, project, env, agent_id)
+    if query.search is not None:
+        return _search(client, query, agent_id)
     pages = client.iter_conversations(
         agent_id=agent_id,
         call_successful="failure" if query.failed else None,
         call_start_after_unix=query.since_unix,
-        search=query.search,
         page_size=max(1, min(query.limit, 100)),
     )
     return list(islice(pages, query.limit))
+
+
+def _search(client: ConvaiClient, query: ConversationQuery, agent_id: str | None) -> list[Row]:
+    assert query.search is not None
+    """One row per conversation with messages matching ``query.search``, newest first:
+    ``{"conversation_id", "agent_id", "agent_name", "start_time_unix_secs", "matches":
+    [{"turn", "text"}]}`` (``turn`` counted from 1, as ``conversations show`` numbers them)."""
+    results = client.iter_message_search(
+        query.search,
+        agent_id=agent_id,
+        call_successful="failure" if query.failed else None,
+        call_start_after_unix=query.since_unix,
+        sort_by="created_at",
+        page_size=max(1, min(query.limit, 50)),
+    )
+    rows: dict[str, Row] = {}
+    for result in results:
+        key = str(result["conversation_id"])
+        if key not in rows and len(rows) == query.limit:
+            break
+        row = rows.setdefault(key, _search_row(result))
+        row["matches"].append(
+            {"turn": int(result["transcript_index"]) + 1, "text": result.get("chunk_text", "")}
+        )
+    return list(rows.values())
+
+
+def _search_row(result: Mapping[str, Any]) -> Row:
+    return {
+        "conversation_id": result["conversation_id"],
+        "agent_id": result.get("agent_id"),
+        "agent_name": result.get("agent_name"),
+        "start_time_unix_secs": result.get("conversation_start_time_unix_secs"),
+        "matches": [],
+    }
 
 
 def parse_since(text: str, *, now: float) -> int:
@@ -202,6 +246,22 @@ def render_table(conversations: Sequence[Mapping[str, Any]]) -> str:
     return "\n".join(line.rstrip() for line in lines) + "\n"
 
 
+def render_search_table(rows: Sequence[Mapping[str, Any]]) -> str:
+    """The rows of a ``--search`` listing: conversation, start (UTC), agent, then one
+    ``turn N: message`` line per matching message; ``No conversations.`` when empty."""
+    if not rows:
+        return "No conversations.\n"
+    lines = []
+    for row in rows:
+        agent = row.get("agent_name") or row.get("agent_id") or "-"
+        started = format_time(row.get("start_time_unix_secs"))
+        lines.append(f"{row['conversation_id']}  {started}  {agent}")
+        for match in row.get("matches") or ():
+            text = " ".join(str(match.get("text", "")).split())
+            lines.append(f"  turn {match.get('turn')}: {text}")
+    return "\n".join(lines) + "\n"
+
+
 def _row(item: Mapping[str, Any]) -> tuple[str, ...]:
     title = str(item.get("call_summary_title") or item.get("transcript_summary") or "")
     if len(title) > _TITLE_WIDTH:
@@ -217,8 +277,9 @@ def _row(item: Mapping[str, Any]) -> tuple[str, ...]:
 
 
 def render_conversation(conversation: Mapping[str, Any], fmt: str = "text") -> str:
-    """``conversation`` (a ``GET /v1/convai/conversations/{id}`` answer) as ``text`` (header,
-    numbered transcript, evaluation criteria, data collection, summary), ``json`` or ``yaml``.
+    """``conversation`` (a ``GET /v1/convai/conversations/{id}`` answer) as ``text`` (header
+    with the agent and the branch and version the call ran on, numbered transcript, evaluation
+    criteria, data collection, summary), ``json`` or ``yaml``.
 
     Raises :class:`UsageError` for another format.
     """
@@ -245,13 +306,13 @@ def _header(conversation: Mapping[str, Any]) -> str:
     meta = conversation.get("metadata") or {}
     analysis = conversation.get("analysis") or {}
     agent = str(conversation.get("agent_id"))
-    if conversation.get("branch_id"):
-        agent += f", branch {conversation['branch_id']}"
     if conversation.get("agent_name"):
         agent = f"{conversation['agent_name']} ({agent})"
     lines = [
         f"Conversation {conversation['conversation_id']}",
         f"  agent:    {agent}",
+        f"  ran on:   branch {conversation.get('branch_id') or '-'}, "
+        f"version {conversation.get('version_id') or '-'}",
         f"  started:  {format_time(meta.get('start_time_unix_secs'))} UTC, "
         f"{format_duration(meta.get('call_duration_secs'))} long, "
         f"status {conversation.get('status')}, language {meta.get('main_language') or '-'}",

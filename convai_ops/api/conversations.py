@@ -1,4 +1,4 @@
-"""Conversations (list, read) and simulated conversations (whole, or streamed)."""
+"""Conversations (list, search messages, read) and simulated conversations (whole, or streamed)."""
 
 from __future__ import annotations
 
@@ -13,8 +13,10 @@ from .base import BaseClient
 __all__ = ["ConversationsMixin", "decode_stream_line"]
 
 _CONVERSATIONS = "/v1/convai/conversations"
+_TEXT_SEARCH = _CONVERSATIONS + "/messages/text-search"
 _SIMULATE = "/v1/convai/agents/{agent_id}/simulate-conversation"
 CallSuccessful = Literal["success", "failure", "unknown"]
+SortBy = Literal["search_score", "created_at"]
 
 
 class ConversationsMixin(BaseClient):
@@ -26,7 +28,6 @@ class ConversationsMixin(BaseClient):
         agent_id: str | None = None,
         call_successful: CallSuccessful | None = None,
         call_start_after_unix: int | None = None,
-        search: str | None = None,
         page_size: int = 100,
     ) -> Iterator[dict[str, Any]]:
         """Yield conversation summaries (``conversation_id``, ``agent_id``,
@@ -34,16 +35,46 @@ class ConversationsMixin(BaseClient):
         newest first, fetching pages lazily.
 
         ``call_start_after_unix`` is a Unix time in seconds; ``page_size`` is 1-100. Calls
-        ``GET /v1/convai/conversations`` (cursor pages).
+        ``GET /v1/convai/conversations`` (cursor pages); its deprecated ``search`` query is
+        never sent: see :meth:`iter_message_search`.
         """
         params = {
             "agent_id": agent_id,
             "call_successful": call_successful,
             "call_start_after_unix": call_start_after_unix,
-            "search": search,
             "page_size": page_size,
         }
         return self._paginate(_CONVERSATIONS, "conversations", params)
+
+    def iter_message_search(
+        self,
+        text_query: str,
+        *,
+        agent_id: str | None = None,
+        call_successful: CallSuccessful | None = None,
+        call_start_after_unix: int | None = None,
+        sort_by: SortBy = "created_at",
+        page_size: int = 50,
+    ) -> Iterator[dict[str, Any]]:
+        """Yield the transcript messages matching ``text_query`` (full-text and fuzzy, as the
+        API decides), each ``{"conversation_id", "agent_id", "agent_name", "transcript_index"
+        (0-based), "chunk_text", "chunk_highlights", "score",
+        "conversation_start_time_unix_secs"}``, fetching pages lazily.
+
+        ``sort_by`` is ``created_at`` (newest conversation first) or ``search_score``;
+        ``page_size`` is 1-50; ``call_start_after_unix`` is in Unix seconds. Calls
+        ``GET /v1/convai/conversations/messages/text-search`` (cursor pages). Raises
+        :class:`RequestValidationError` for an empty query.
+        """
+        params = {
+            "text_query": text_query,
+            "agent_id": agent_id,
+            "call_successful": call_successful,
+            "call_start_after_unix": call_start_after_unix,
+            "sort_by": sort_by,
+            "page_size": page_size,
+        }
+        return self._paginate(_TEXT_SEARCH, "results", params)
 
     def get_conversation(self, conversation_id: str) -> dict[str, Any]:
         """Return a conversation with its ``transcript``, ``metadata`` and ``analysis``.

@@ -14,7 +14,7 @@ Public API::
         # EmulatorServer(url="http://127.0.0.1:<port>", emulator=Emulator)
     serve(config=None, host="127.0.0.1", port=8787) -> None   # blocks
     Emulator: .config, .store, .request_log: list[RequestLogEntry], .lock, .conversations,
-              .reset()
+              .reset(), .record(entry)  # appends to request_log and the request log file
     RequestLogEntry(method, path, query, status, duration_ms, timestamp, body, response_body)
 
 Contract checks for any test suite: :func:`convai_ops.emulator.contract.validate_response` and

@@ -9,6 +9,7 @@ from typing import Any
 
 from convai_ops.emulator.config import EmulatorConfig
 from convai_ops.emulator.conversations import ConversationRecord, load_conversations
+from convai_ops.emulator.request_log import RequestLogFile
 from convai_ops.emulator.store import Store, load_store, save_store
 
 __all__ = ["ACCESS_INFO", "Emulator", "RequestLogEntry"]
@@ -61,6 +62,16 @@ class Emulator:
         self.conversations: tuple[tuple[ConversationRecord, int], ...] = load_conversations(
             self.config.conversations_file
         )
+        log_file = self.config.request_log_file
+        self.log_file = RequestLogFile(log_file, self.config.api_key) if log_file else None
+
+    def record(self, entry: RequestLogEntry, *, request_key: str = "") -> None:
+        """Append ``entry`` to :attr:`request_log` and, with ``config.request_log_file``, to
+        that file as a JSON line (``request_key``, the key the request sent, masked there)."""
+        with self.lock:
+            self.request_log.append(entry)
+        if self.log_file is not None:
+            self.log_file.append(entry, request_key=request_key)
 
     def new_id(self, prefix: str = "") -> str:
         """Return a fresh id with ``prefix`` (e.g. ``"agent_"``); see :meth:`Store.new_id`."""

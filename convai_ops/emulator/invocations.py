@@ -138,7 +138,7 @@ def record_real_calls(emu: Emulator, outcome: RunOutcome) -> None:
                 response_body=EMULATED_WEBHOOK_ANSWER,
                 outbound=True,
             )
-            emu.request_log.append(entry)
+            emu.record(entry)
 
 
 def resubmit(emu: Emulator, invocation: Invocation, body: dict[str, Any]) -> None:

@@ -9,8 +9,9 @@
 5. the route; after a successful POST/PATCH/PUT/DELETE the state file is written before the
    answer leaves.
 
-Every request, whatever its fate, is appended to ``Emulator.request_log`` before the last byte
-of its answer is sent.
+Every request, whatever its fate, is appended to ``Emulator.request_log`` (and to the request
+log file, when configured: :mod:`convai_ops.emulator.request_log`) before the last byte of its
+answer is sent.
 """
 
 from __future__ import annotations
@@ -106,7 +107,7 @@ class EmulatorMiddleware:
             return self.random.random()
 
     def _auth_refusal(self, scope: Scope) -> Refusal | None:
-        key = dict(scope["headers"]).get(b"xi-api-key", b"").decode("latin-1")
+        key = _api_key(scope)
         expected = self.emulator.config.api_key
         if not key:
             body = error_body("needs_authorization", "Missing the xi-api-key header.")
@@ -136,8 +137,7 @@ class EmulatorMiddleware:
             body=_json_or_none(raw) if method in _WITH_BODY else None,
             response_body=capture.decoded(),
         )
-        with self.emulator.lock:
-            self.emulator.request_log.append(entry)
+        self.emulator.record(entry, request_key=_api_key(scope))
 
 
 class _Capture:
@@ -172,6 +172,11 @@ class _Capture:
         if self.content_type.startswith("text/"):
             return raw.decode("utf-8", "replace")
         return None
+
+
+def _api_key(scope: Scope) -> str:
+    """The request's ``xi-api-key`` header (``""`` when absent)."""
+    return str(dict(scope["headers"]).get(b"xi-api-key", b"").decode("latin-1"))
 
 
 async def _read_body(receive: Receive) -> bytes:

@@ -1,4 +1,6 @@
-"""Conversation routes: ``GET /v1/convai/conversations`` (list) and
+"""Conversation routes: ``GET /v1/convai/conversations`` (list),
+``GET /v1/convai/conversations/messages/text-search`` (rules in
+:mod:`convai_ops.emulator.conversation_search`) and
 ``GET /v1/convai/conversations/{conversation_id}``, over the recorded conversations of
 :mod:`convai_ops.emulator.conversations`."""
 
@@ -9,6 +11,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query
 
 from convai_ops.emulator import views_conversations as views
+from convai_ops.emulator.conversation_search import Candidate, SortBy, search_messages
 from convai_ops.emulator.conversations import ConversationRecord
 from convai_ops.emulator.http import Emu, page
 from convai_ops.emulator.problems import not_found
@@ -65,6 +68,54 @@ def get_conversation_histories_route(
         wanted.reverse()
     items, next_cursor, has_more = page(wanted, cursor, page_size)
     return {"conversations": items, "next_cursor": next_cursor, "has_more": has_more}
+
+
+@router.get("/v1/convai/conversations/messages/text-search")
+def text_search_conversation_messages_route(
+    emu: Emu,
+    text_query: str,
+    agent_id: str | None = None,
+    visited_agent_ids: Languages = None,
+    visited_agent_branch_ids: Languages = None,
+    call_successful: ResultFilter | None = None,
+    call_start_before_unix: int | None = None,
+    call_start_after_unix: int | None = None,
+    call_duration_min_secs: int | None = None,
+    call_duration_max_secs: int | None = None,
+    main_languages: Languages = None,
+    tool_names: Languages = None,
+    branch_id: str | None = None,
+    version_id: str | None = None,
+    page_size: Annotated[int, Query(ge=1, le=50)] = 20,
+    sort_by: SortBy = "search_score",
+    cursor: str | None = None,
+) -> dict[str, Any]:
+    """``MessagesSearchResponse``: the transcript messages of the conversations passing the
+    filters (as the list route reads them; ``branch_id``/``version_id`` and the ``visited_*``
+    lists compare with the conversation's agent, branch and version) that contain every term
+    of ``text_query``; cursor pages of ``page_size`` (1-50). Other filters of the document are
+    accepted and ignored."""
+    agents = set(visited_agent_ids or ()) | ({agent_id} if agent_id else set())
+    branches = set(visited_agent_branch_ids or ()) | ({branch_id} if branch_id else set())
+    with emu.lock:
+        resolved = [(record, resolve_agent(emu, record), at) for record, at in emu.conversations]
+    candidates = [
+        Candidate(record, agent, at)
+        for record, agent, at in resolved
+        if (not agents or agent.agent_id in agents)
+        and (not branches or agent.branch_id in branches)
+        and (version_id is None or agent.version_id == version_id)
+        and _result_and_time(
+            record, at, call_successful, call_start_after_unix, call_start_before_unix
+        )
+        and _within(record.call_duration_secs, call_duration_min_secs, call_duration_max_secs)
+        and (not main_languages or record.main_language in main_languages)
+        and (not tool_names or bool(set(tool_names) & set(views.tool_names(record))))
+    ]
+    found = search_messages(candidates, text_query, sort_by)
+    items, next_cursor, has_more = page(found, cursor, page_size)
+    meta = {"total": len(found), "page": None, "page_size": page_size}
+    return {"meta": meta, "results": items, "next_cursor": next_cursor, "has_more": has_more}
 
 
 def _result_and_time(

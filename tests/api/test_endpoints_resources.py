@@ -106,7 +106,6 @@ CASES: dict[str, Case] = {
                 agent_id="a1",
                 call_successful="success",
                 call_start_after_unix=1_700_000_000,
-                search="refund",
                 page_size=20,
             )
         ),
@@ -118,8 +117,25 @@ CASES: dict[str, Case] = {
             ("agent_id", "a1"),
             ("call_successful", "success"),
             ("call_start_after_unix", "1700000000"),
-            ("search", "refund"),
             ("page_size", "20"),
+        ),
+    ),
+    "iter_message_search": Case(
+        lambda c: list(
+            c.iter_message_search(
+                "refund policy", agent_id="a1", call_successful="failure", page_size=10
+            )
+        ),
+        "GET",
+        "/v1/convai/conversations/messages/text-search",
+        Reply(json=one_page("results", {"conversation_id": "c1", "transcript_index": 2})),
+        [{"conversation_id": "c1", "transcript_index": 2}],
+        query=(
+            ("text_query", "refund policy"),
+            ("agent_id", "a1"),
+            ("call_successful", "failure"),
+            ("sort_by", "created_at"),
+            ("page_size", "10"),
         ),
     ),
     "get_conversation": Case(
