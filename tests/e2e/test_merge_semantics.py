@@ -14,7 +14,7 @@ import pytest
 from convai_ops.api import ConvaiClient
 from convai_ops.apply import ApplyOptions, ApplyResult, apply_plan
 from convai_ops.emulator import EmulatorConfig, run_in_thread
-from convai_ops.plan import Plan, build_plan
+from convai_ops.plan import FieldChange, Plan, build_plan
 from convai_ops.settings import Settings
 from convai_ops.spec import load_project
 from tests.e2e.conftest import KEY, agent_ids, main_config
@@ -65,9 +65,13 @@ def _apply(
 
 
 def _as_update(plan: Plan, slug: str) -> Plan:
-    agents = tuple(
-        a.model_copy(update={"action": "update"}) if a.slug == slug else a for a in plan.agents
+    """``plan`` with ``slug`` marked as a gated update whose one change the API holds already
+    (a plan normalised away): its branch equals main."""
+    same = FieldChange(
+        path=("conversation_config", "agent", "language"), kind="change", before="en", after="en"
     )
+    update = {"action": "update", "changes": (same,)}
+    agents = tuple(a.model_copy(update=update) if a.slug == slug else a for a in plan.agents)
     return plan.model_copy(update={"agents": agents})
 
 

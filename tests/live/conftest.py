@@ -64,7 +64,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         if not selected:
             item.add_marker(pytest.mark.skip(reason="live tests run only with `pytest -m live`"))
         elif not LIVE_KEY:
-            reason = "CONVAI_OPS_LIVE_API_KEY is not set: no workspace to run the live suite on"
+            reason = (
+                "CONVAI_OPS_LIVE_API_KEY is not set: no workspace to run the live suite on "
+                "(against `convai-ops emulator`, any value works)"
+            )
             item.add_marker(pytest.mark.skip(reason=reason))
 
 
