@@ -5,12 +5,14 @@ read the file while the emulator runs::
 
     {"timestamp": 1760000000.123, "method": "PATCH", "path": "/v1/convai/agents/agent_...",
      "query": "branch_id=agtbrch_...", "status": 200, "duration_ms": 4.2,
-     "body": {"conversation_config": {...}}}
+     "body": {"conversation_config": {...}}, "response": {"agent_id": "agent_...", ...}}
 
 ``timestamp`` is Unix seconds at arrival, ``duration_ms`` milliseconds; ``query`` is the raw
 query string (``""`` when none); ``body`` is the parsed JSON request body of POST/PATCH/PUT
-(``null`` otherwise). Answers' bodies are not written. A real webhook call a test run made
-(emulated, never sent) is a line with ``"outbound": true``, its method and URL as ``path``.
+(``null`` otherwise); ``response`` the parsed JSON answer (``null`` when empty), so the file
+shows what the API answered too (e.g. a RAG index's ``status``). Both are masked as below. A
+real webhook call a test run made (emulated, never sent) is a line with ``"outbound": true``,
+its method and URL as ``path``.
 
 A key's value is never written: no header is logged; a query parameter or body field whose name
 looks secret (:func:`is_secret_name`: ``xi-api-key``, ``api_key``, ``token``, ``*_secret``,
@@ -82,6 +84,7 @@ def log_line(entry: RequestLogEntry, secrets: Iterable[str] = ()) -> str:
         "status": entry.status,
         "duration_ms": round(entry.duration_ms, 3),
         "body": mask_value(entry.body),
+        "response": mask_value(entry.response_body),
     }
     if entry.outbound:  # a real tool call a test run made (nothing is sent: see tool_runs)
         record["outbound"] = True

@@ -4,8 +4,10 @@ in time."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -18,8 +20,11 @@ RAG_DELAY = 0.5
 
 
 @pytest.fixture
-def slow_index() -> Iterator[Any]:
-    with run_in_thread(EmulatorConfig(test_delay_s=0.05, rag_index_delay_s=RAG_DELAY)) as server:
+def slow_index(tmp_path: Path) -> Iterator[Any]:
+    config = EmulatorConfig(
+        test_delay_s=0.05, rag_index_delay_s=RAG_DELAY, request_log_file=tmp_path / "log.jsonl"
+    )
+    with run_in_thread(config) as server:
         yield server
 
 
@@ -73,6 +78,19 @@ def test_apply_runs_tests_only_after_every_rag_index_succeeded(
     waited = [e for e in log[:first_run] if e.path.endswith("/rag-index") and e.method == "GET"]
     assert any(i["status"] == "processing" for e in waited for i in e.response_body["indexes"])
     assert "waiting for the RAG index of 'assistant/parking.md" in err + out
+
+
+def test_the_request_log_file_shows_every_index_succeeded_before_run_tests(
+    run: Runner, slow_index: Any
+) -> None:
+    """What an outside auditor sees: ``--request-log FILE`` alone proves the order."""
+    assert run("apply", "--auto-approve")[0] == 0
+    path = slow_index.emulator.config.request_log_file
+    lines = [json.loads(line) for line in path.read_text("utf-8").splitlines()]
+    log = [SimpleNamespace(**line, response_body=line["response"]) for line in lines]
+    first_run = _first_run_tests(log, agent_ids(slow_index)["assistant"])
+    documents = _assistant_documents(slow_index)
+    assert documents and _indexed_before(log, documents, first_run) == documents
 
 
 def test_convai_ops_test_on_main_waits_for_indexes_too(run: Runner, slow_index: Any) -> None:
