@@ -179,8 +179,9 @@ def _guarded(ctx: ApplyContext, planned: AgentPlan) -> AgentOutcome:
     try:
         return _apply_agent(ctx, planned)
     except ConvaiOpsError as exc:
-        ctx.report(planned.slug, f"error: {exc}")
-        return AgentOutcome(planned.slug, "error", planned.agent_id, message=str(exc))
+        message = str(exc).removeprefix(f"{planned.slug}: ")  # the outcome names the agent
+        ctx.report(planned.slug, f"error: {message}")
+        return AgentOutcome(planned.slug, "error", planned.agent_id, message=message)
 
 
 @dataclass(frozen=True)
@@ -418,7 +419,12 @@ def _patch_metadata(
     if not body:
         return main
     written = RemoteAgent(main.agent_id, ctx.client.update_agent(main.agent_id, body))
-    ctx.report(spec.slug, f"wrote on main, not gated by tests: {', '.join(sorted(body))}")
+    fields = sorted(
+        f"{key}.{sub}" if isinstance(value, dict) else key
+        for key, value in body.items()
+        for sub in (value if isinstance(value, dict) else [key])
+    )
+    ctx.report(spec.slug, f"wrote on main, not gated by tests: {', '.join(fields)}")
     return written
 
 

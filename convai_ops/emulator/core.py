@@ -14,11 +14,13 @@ from convai_ops.emulator.store import Store, load_store, save_store
 
 __all__ = ["ACCESS_INFO", "Emulator", "RequestLogEntry"]
 
+#: Who the emulated key is. Its role is ``editor``, not ``admin``: a merge into a protected
+#: branch (``admin_perms_required``) answers 403, so what the API says of the key must agree.
 ACCESS_INFO: dict[str, Any] = {
     "is_creator": True,
     "creator_name": "Emulator User",
     "creator_email": "emulator@localhost",
-    "role": "admin",
+    "role": "editor",
 }
 
 

@@ -88,9 +88,10 @@ def test_a_protected_main_is_reported(cli: Runner, server: EmulatorServer) -> No
     protect = {"protection_status": "admin_perms_required"}
     branch_url = f"{server.url}/v1/convai/agents/{agent_id}/branches/{agent['main_branch_id']}"
     assert httpx.patch(branch_url, json=protect, headers=headers).status_code == 200
-    _, out, _ = cli("doctor")
+    code, out, _ = cli("doctor")
     protected = [line for line in out.splitlines() if "support: main is protected" in line]
     assert len(protected) == 1 and "admin_perms_required" in protected[0]
+    assert protected[0].startswith("problem") and code == 1  # the emulated key is an editor
     assert "assistant: main is not protected" in out
 
 
@@ -107,9 +108,10 @@ def test_a_main_protected_by_the_emulator_knob_is_reported(
         assert http.patch(f"/v1/convai/agents/{agent_id}/branches/{main}", json=protect).is_success
         http.close()
         run = cli_runner(copy_example(tmp_path), server.url, KEY, monkeypatch, capsys)
-        _, out, _ = run("doctor")
+        code, out, _ = run("doctor")
     [line] = [line for line in out.splitlines() if "support: main is protected" in line]
-    assert "(admin_perms_required)" in line and line.split()[0] in ("warn", "problem")
+    assert "(admin_perms_required)" in line and line.split()[0] == "problem"
+    assert "role is editor" in line and code == 1
 
 
 def test_without_a_key_doctor_says_so_and_sends_nothing(
