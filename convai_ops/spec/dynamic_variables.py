@@ -40,6 +40,7 @@ __all__ = [
     "PLACEHOLDER_PATTERN",
     "SYSTEM_PREFIX",
     "SYSTEM_VARIABLES",
+    "call_variables",
     "check_agent",
     "check_placeholders",
     "check_strings",
@@ -279,3 +280,30 @@ def _test_variable_problem(name: str, value: Any, declared: Collection[str]) -> 
         )
         return f"the agent has no placeholder {name!r} under {_WHERE}{hint}"
     return None
+
+
+def call_variables(
+    conversation: Mapping[str, Any], declared: Collection[str]
+) -> tuple[dict[str, Any], list[str]]:
+    """Split the dynamic variables of ``conversation`` (as ``GET
+    /v1/convai/conversations/{id}`` answers, ``conversation_initiation_client_data``): those a
+    test can set (``declared`` placeholders of the agent), and the others as ``"name (why)"``:
+    system variables, ``secret__`` ones, names without a placeholder."""
+    data = conversation.get("conversation_initiation_client_data") or {}
+    kept: dict[str, Any] = {}
+    left_out: list[str] = []
+    for name, value in (data.get("dynamic_variables") or {}).items():
+        why = _why_not_copied(str(name), declared)
+        if why:
+            left_out.append(f"{name} ({why})")
+        else:
+            kept[str(name)] = value
+    return kept, left_out
+
+
+def _why_not_copied(name: str, declared: Collection[str]) -> str | None:
+    if is_system(name):
+        return "set by the platform"
+    if name.startswith("secret__"):
+        return "secret: kept out of files"
+    return None if name in declared else "no placeholder in agent.yaml"
