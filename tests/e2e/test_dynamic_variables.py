@@ -55,7 +55,7 @@ def _greeting(server: Any) -> str:
     raise AssertionError("no simulation run in the log")
 
 
-def test_a_variable_without_placeholder_stays_literal_in_the_reply(
+def test_renaming_the_placeholder_fails_validate_before_any_request(
     cli: Any, server: Any, project: Path
 ) -> None:
     agent = project / "agents/support/agent.yaml"

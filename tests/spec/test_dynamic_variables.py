@@ -11,7 +11,7 @@ from spec_helpers import write_tree
 from convai_ops.cli import main
 from convai_ops.errors import SpecError
 from convai_ops.spec import load_project
-from convai_ops.spec.dynamic_variables import check_placeholders, used_names
+from convai_ops.spec.dynamic_variables import call_variables, check_placeholders, used_names
 from convai_ops.spec.yamlio import read_document
 
 AGENT = """\
@@ -208,3 +208,25 @@ def test_test_file_dynamic_variables_are_validated(
     assert error.path == root / "agents/shop/tests/greet.yaml"
     assert error.line == 5 and error.field.startswith("dynamic_variables.")
     assert message in str(error)
+
+
+def test_call_variables_keep_declared_ones_and_name_the_rest() -> None:
+    conversation = {
+        "conversation_initiation_client_data": {
+            "dynamic_variables": {
+                "system__agent_id": "agent_1",
+                "secret__token": "s3cr3t",
+                "customer_name": "Dana",
+                "caller_tier": "gold",
+            }
+        }
+    }
+
+    kept, left_out = call_variables(conversation, {"customer_name", "secret__token"})
+
+    assert kept == {"customer_name": "Dana"}
+    assert left_out == [
+        "system__agent_id (set by the platform)",
+        "secret__token (secret: kept out of files)",
+        "caller_tier (no placeholder in agent.yaml)",
+    ]
