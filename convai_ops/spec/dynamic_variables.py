@@ -86,6 +86,7 @@ _AGENT_TEXTS: tuple[tuple[str, ...], ...] = (
     ("agent", "prompt", "tools"),
 )
 _SCALARS = (str, int, float, bool)
+_NAME_FIELDS = ("dynamic_variable",)  # tool parameter schemas: filled from this variable
 
 
 def is_system(name: str) -> bool:
@@ -142,9 +143,26 @@ def check_placeholders(
 def check_strings(
     doc: Document, value: Any, loc: Loc, declared: Collection[str], *, context: str = ""
 ) -> None:
-    """:func:`check_placeholders` on every string inside ``value`` (found at ``loc``)."""
+    """:func:`check_placeholders` on every string inside ``value`` (found at ``loc``); a
+    tool parameter's ``dynamic_variable: NAME`` (the parameter filled from that variable)
+    must name a placeholder or system variable too."""
     for where, text in _strings(value, tuple(loc)):
-        check_placeholders(doc, text, where, declared, context=context)
+        if where and where[-1] in _NAME_FIELDS and text:
+            _check_named(doc, text, where, declared, context)
+        else:
+            check_placeholders(doc, text, where, declared, context=context)
+
+
+def _check_named(
+    doc: Document, name: str, loc: Loc, declared: Collection[str], context: str
+) -> None:
+    message = _unknown(name, declared)
+    if message is not None:
+        line, column = _locate_in_yaml(doc, loc, name, 0)
+        message = message.replace(f"{{{{{name}}}}}", f"dynamic variable {name!r}", 1)
+        raise SpecError(
+            doc.path, message + context, line=line, column=column, field=field_name(loc)
+        )
 
 
 def _strings(value: Any, loc: tuple[str | int, ...]) -> Iterator[tuple[Loc, str]]:

@@ -230,3 +230,23 @@ def test_call_variables_keep_declared_ones_and_name_the_rest() -> None:
         "secret__token (secret: kept out of files)",
         "caller_tier (no placeholder in agent.yaml)",
     ]
+
+
+def test_a_tool_parameter_filled_from_an_undeclared_variable_fails(tmp_path: Path) -> None:
+    params = (
+        "            query_params_schema:\n"
+        "              properties:\n"
+        "                tier: {type: string, dynamic_variable: loyalty_levl}\n"
+    )
+    webhook = WEBHOOK.replace("&t={{order_token}}", "") + params
+    agent = AGENT.replace(
+        "    dynamic_variables:", "    prompt:\n" + webhook + "    dynamic_variables:"
+    )
+    root = _project(tmp_path, {"agents/shop/agent.yaml": agent})
+
+    error = _error(root)
+
+    assert error.field.endswith("query_params_schema.properties.tier.dynamic_variable")
+    assert (error.line, error.column) == (15, 56)
+    assert "dynamic variable 'loyalty_levl' has no placeholder" in str(error)
+    assert "did you mean 'loyalty_level'?" in str(error)
