@@ -6,7 +6,8 @@ dynamic variables"). Placeholders
 (``conversation_config.agent.dynamic_variables.dynamic_variable_placeholders``) are the values
 used when testing. So :func:`check_agent` (run on every project load, hence by ``validate``)
 refuses a ``{{name}}`` that is neither a placeholder nor a system variable (``system__...``,
-set by the platform), at ``file:line:col`` of the ``{{`` with a did-you-mean.
+set by the platform), at ``file:line:col`` of the ``{{`` with a did-you-mean; a tool
+parameter's ``dynamic_variable: NAME`` (filled from that variable) likewise.
 
 Environments: the base agent.yaml (with its prompt file) is checked against its own
 placeholders, since it is what every environment without an override gets; each override is
