@@ -263,6 +263,13 @@ def new_command(
     metavar='"ID: PROMPT"',
     help="An extra evaluation criterion (repeatable).",
 )
+@click.option(
+    "--var",
+    "variables",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="A dynamic variable filling the agent's {{NAME}} (repeatable).",
+)
 @click.option("--stream", is_flag=True, help="Print turns as they arrive (main only).")
 @click.option("--save-test", metavar="NAME", help="Also save the scenario as a simulation test.")
 @click.pass_context
@@ -314,7 +321,7 @@ def _simulate_options(slug: str, given: dict[str, Any]) -> Any:
     """``SimulateOptions`` from the flags (which checks them together); ``UsageError`` before
     anything is sent."""
     from convai_ops.errors import UsageError
-    from convai_ops.simulate import Criterion, SimulationRequest
+    from convai_ops.simulate import Criterion, SimulationRequest, parse_variables
     from convai_ops.simulate_run import SimulateOptions, parse_mock_tools
 
     scenario, path = given.pop("scenario"), given.pop("scenario_file")
@@ -327,6 +334,7 @@ def _simulate_options(slug: str, given: dict[str, Any]) -> Any:
         turns=given.pop("turns"),
         mock_tools=parse_mock_tools(given.pop("mock_tools")),
         criteria=tuple(Criterion.parse(text) for text in given.pop("criteria")),
+        variables=parse_variables(given.pop("variables")),
     )
     return SimulateOptions(slug, request, **given)
 

@@ -17,6 +17,12 @@ entry). From it :func:`write_test` drafts ``agents/<slug>/tests/<name>.yaml``:
   tool is mocked, answering as it did in the conversation (``tool_mock_overrides`` from
   :func:`convai_ops.tool_mocks.mocks_from_transcript`).
 
+Every type copies the call's dynamic variables
+(``conversation_initiation_client_data.dynamic_variables``) into ``dynamic_variables`` when
+the agent has a placeholder of that name
+(:func:`convai_ops.spec.dynamic_variables.call_variables`); system variables (set by
+the platform), ``secret__`` ones (kept out of files) and names without a placeholder are left
+out, each named in the file's header.
 """
 
 from __future__ import annotations
@@ -292,8 +298,16 @@ def write_test(
     path = agent.dir / "tests" / f"{stem}.yaml"
     if path.exists() and not overwrite:
         raise UsageError(f"{path} already exists: choose another --name (or --force)")
+    from convai_ops.spec.dynamic_variables import call_variables, declared_placeholders
+
     body = draft_test(moment, test_type, tool, tool_ids)
-    dump_yaml(body, path, header=_header(moment, test_type, agent.slug))
+    variables, left_out = call_variables(moment.conversation, declared_placeholders(agent))
+    if variables:
+        body = {"type": body["type"], "dynamic_variables": variables, **body}
+    header = _header(moment, test_type, agent.slug)
+    if left_out:
+        header += "\n# Not copied from the call's dynamic variables: " + ", ".join(left_out)
+    dump_yaml(body, path, header=header)
     return NewTest(path, agent.slug, body, todo=PLACEHOLDER in json.dumps(body))
 
 

@@ -169,7 +169,8 @@ def agent_slugs(client: ConvaiClient, project: Project, env: str) -> dict[str, s
 
 
 def repository_agents(root: Path, config: ProjectConfig) -> Project:
-    """The repository's agents with only their slug, folder, name and ids per environment.
+    """The repository's agents with only their slug, folder, name, ids per environment,
+    ``conversation_config`` and ``overrides`` as written (for their dynamic variables).
 
     Unlike :func:`convai_ops.spec.load_project` it reads no prompt, knowledge or test file,
     so a test still holding a ``TODO:`` placeholder does not stop conversations being read or
@@ -186,9 +187,20 @@ def repository_agents(root: Path, config: ProjectConfig) -> Project:
         name = str(data.get("name") or path.parent.name)
         environments = {str(k): str(v) for k, v in ids.items()}
         agents.append(
-            AgentSpec(slug=path.parent.name, dir=path.parent, name=name, environments=environments)
+            AgentSpec(
+                slug=path.parent.name,
+                dir=path.parent,
+                name=name,
+                environments=environments,
+                conversation_config=_mapping(data.get("conversation_config")),
+                overrides={str(k): _mapping(v) for k, v in _mapping(data.get("overrides")).items()},
+            )
         )
     return Project(root=root, config=config, agents=tuple(agents))
+
+
+def _mapping(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
 
 
 def _managed_slugs(tags: Iterable[str]) -> list[str]:

@@ -40,6 +40,7 @@ __all__ = [
     "SimulationResult",
     "TurnPrinter",
     "branch_id_of",
+    "parse_variables",
     "render_result",
     "simulate",
     "simulate_as_test",
@@ -50,6 +51,7 @@ Entry = dict[str, Any]
 TurnPrinter = Callable[[Mapping[str, Any], int], None]
 Progress = Callable[[str], None]
 _CRITERION_ID = re.compile(r"^[A-Za-z0-9_-]+$")
+_VARIABLE = re.compile(r"^\w[\w.-]*$")  # the names ``{{name}}`` can reference
 FALLBACK_CONDITION = "The agent replies to the user."
 
 
@@ -74,12 +76,33 @@ class Criterion:
         return {"id": self.id, "name": self.id, "conversation_goal_prompt": self.prompt}
 
 
+def parse_variables(values: Iterable[str]) -> tuple[tuple[str, str], ...]:
+    """``--var NAME=VALUE`` values as ``(name, value)`` pairs (values are strings).
+
+    Raises :class:`UsageError` for a value without ``=``, a name ``{{name}}`` cannot
+    reference, a ``system__`` name (the platform sets those) or a name given twice.
+    """
+    pairs: dict[str, str] = {}
+    for text in values:
+        name, equals, value = text.partition("=")
+        name = name.strip()
+        if not equals or not _VARIABLE.match(name):
+            raise UsageError(f"--var {text!r}: expected NAME=VALUE (NAME: letters, digits, _)")
+        if name.startswith("system__"):
+            raise UsageError(f"--var {name}: system variables are set by the platform")
+        if name in pairs:
+            raise UsageError(f"--var {name}: given twice")
+        pairs[name] = value
+    return tuple(pairs.items())
+
+
 @dataclass(frozen=True)
 class SimulationRequest:
     """What to simulate: the caller's ``scenario`` (one line per message for a scripted
     caller), optional ``first_message`` and ``language``, at most ``turns`` turns (None: the
     API's default), the ``history`` to start from (``chat_history`` entries), the tools to mock
-    (``("all",)``, names, or none) and extra ``criteria``."""
+    (``("all",)``, names, or none), extra ``criteria`` and the dynamic ``variables`` filling
+    the agent's ``{{name}}`` references (``(name, value)`` pairs)."""
 
     scenario: str = ""
     first_message: str | None = None
@@ -88,6 +111,7 @@ class SimulationRequest:
     history: tuple[Entry, ...] = ()
     mock_tools: tuple[str, ...] = ()
     criteria: tuple[Criterion, ...] = ()
+    variables: tuple[tuple[str, str], ...] = ()
 
     def script(self) -> str:
         """The scenario as a simulation test holds it: language line, first message, scenario."""
@@ -106,6 +130,8 @@ class SimulationRequest:
             spec["tool_mock_config"] = {name: {} for name in mock_names}
         if self.history:
             spec["partial_conversation_history"] = list(self.history)
+        if self.variables:
+            spec["dynamic_variables"] = dict(self.variables)
         body: Entry = {"simulation_specification": spec}
         if self.criteria:
             body["extra_evaluation_criteria"] = [c.api() for c in self.criteria]
@@ -125,6 +151,8 @@ def simulation_test_body(
     body["success_conditions"] = list(conditions)
     if request.history:
         body["chat_history"] = list(request.history)
+    if request.variables:
+        body["dynamic_variables"] = dict(request.variables)
     if mocked_ids is None:
         body["tool_mock_config"] = {"mocking_strategy": "all"}
     elif mocked_ids:

@@ -121,9 +121,11 @@ def run_simulation(
 ) -> SimulationRun:
     """Simulate ``options`` against agent ``options.slug`` in ``env``; see the module docstring
     for the calls. Raises :class:`UsageError` (unknown agent, branch, tool or turn; the test
-    file exists) before the simulation starts, :class:`ApiError` or :class:`TestRunError`.
+    file exists, a ``--var`` that is not a placeholder of the agent) before the simulation
+    starts, :class:`ApiError` or :class:`TestRunError`.
     """
     agent = project.agent(options.slug)
+    _check_variables(agent, options.request.variables)
     path = _test_path(agent, options.save_test) if options.save_test else None
     agent_id = resolve_agent_id(client, project, env, options.slug)
     request, metadata = _starting_point(client, options)
@@ -137,6 +139,20 @@ def run_simulation(
     if path is not None:
         _save(path, request, _mocked_ids(client, request.mock_tools), metadata)
     return SimulationRun(request, result, path)
+
+
+def _check_variables(agent: AgentSpec, variables: Sequence[tuple[str, str]]) -> None:
+    """Each ``--var`` names one of the agent's placeholders; :class:`UsageError` otherwise."""
+    from convai_ops.spec.dynamic_variables import declared_placeholders
+    from convai_ops.spec.validate import did_you_mean
+
+    declared = declared_placeholders(agent)
+    for name, _ in variables:
+        if name not in declared:
+            hint = did_you_mean(name, declared) or (
+                f" (placeholders: {', '.join(sorted(declared))})" if declared else ""
+            )
+            raise UsageError(f"--var {name}: agent {agent.slug} has no such placeholder{hint}")
 
 
 def _as_test(

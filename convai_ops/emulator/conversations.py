@@ -16,6 +16,7 @@ file named by ``EmulatorConfig.conversations_file`` instead. The file holds
       "status": "done",                 # initiated | in-progress | processing | done | failed
       "main_language": "en",
       "termination_reason": "Call ended by remote party",
+      "dynamic_variables": {"customer_name": "Dana"},   # what the call was started with
       "transcript": [{"role": "agent", "message": "...", "time_in_call_secs": 0,
                       "tool_calls": [...], "tool_results": [...]}, ...],
       "analysis": {"call_successful": "failure", "transcript_summary": "...",
@@ -91,6 +92,7 @@ class ConversationRecord(_Record):
     main_language: str | None = "en"
     termination_reason: str = ""
     user_id: str | None = None
+    dynamic_variables: dict[str, str | int | float | bool] = Field(default_factory=dict)
     transcript: list[TurnRecord]
     analysis: AnalysisRecord | None = None
 

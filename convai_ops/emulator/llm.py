@@ -18,8 +18,10 @@ then is cut after ``.``, ``!`` or ``?`` followed by a space.
 
 The agent's reply (:func:`reply`)
 ---------------------------------
-1. ``{{name}}`` placeholders in the prompt and first message are first replaced by the test's
-   ``dynamic_variables``, else the agent's ``dynamic_variable_placeholders`` (unknown names stay).
+1. ``{{name}}`` references in the prompt and first message are first replaced by the test's
+   (or simulation's) ``dynamic_variables``, else the agent's ``dynamic_variable_placeholders``
+   (the docs' values "for testing"); a name with neither stays literal (``{{name}}``), so a
+   condition on that text fails. System variables (``system__...``) are not filled.
 2. No user message in the chat history: the reply is ``first_message``, or
    :data:`GREETING` when that is empty.
 3. Otherwise the candidates are the sentences of the system prompt
@@ -75,6 +77,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from convai_ops.spec.dynamic_variables import PLACEHOLDER_PATTERN
+
 __all__ = [
     "FALLBACK_REPLY",
     "GREETING",
@@ -117,7 +121,7 @@ _WORD = re.compile(r"\w+")
 _MARK = re.compile(r"^\s*(?:#{1,6}\s+|[-*+\u2022]\s+|\d+[.)]\s+|>\s*)")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 _QUOTED = re.compile(r"\"([^\"]+)\"|\u201c([^\u201d]+)\u201d")
-_PLACEHOLDER = re.compile(r"\{\{\s*([\w.-]+)\s*\}\}")
+_PLACEHOLDER = PLACEHOLDER_PATTERN  # one definition with validate's check
 
 
 def words(text: str) -> list[str]:

@@ -114,7 +114,19 @@ def conversation_response(
         "has_auxiliary_audio": False,
         "transcript": [_turn(turn, agent) for turn in record.transcript],
         "tag_ids": [],
+        "conversation_initiation_client_data": _client_data(record, agent),
     }
+
+
+def _client_data(record: ConversationRecord, agent: ResolvedAgent) -> dict[str, Any]:
+    """``conversation_initiation_client_data``: the recorded dynamic variables with the system
+    variables the platform sets in every conversation (agent and conversation ids)."""
+    system = {
+        "system__agent_id": agent.agent_id,
+        "system__conversation_id": record.conversation_id,
+        "system__call_duration_secs": record.call_duration_secs,
+    }
+    return {"dynamic_variables": {**system, **record.dynamic_variables}}
 
 
 def _turn(turn: TurnRecord, agent: ResolvedAgent) -> dict[str, Any]:

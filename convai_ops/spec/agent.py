@@ -8,6 +8,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from convai_ops.errors import SpecError
+from convai_ops.spec import dynamic_variables
 from convai_ops.spec.models import AgentSpec, KnowledgeSpec, ProjectConfig
 from convai_ops.spec.schema import READ_ONLY_SETTINGS, AgentFile, KnowledgeEntry, OverrideFile
 from convai_ops.spec.testfile import load_tests
@@ -32,7 +33,7 @@ def load_agent(directory: Path, config: ProjectConfig) -> AgentSpec:
     _check_environments(doc, spec, config)
     _check_exclusive(doc, spec, bool(documents))
     prompt_file = _prompt_path(doc, spec, directory)
-    return AgentSpec(
+    agent = AgentSpec(
         slug=directory.name,
         dir=directory,
         name=spec.name,
@@ -47,6 +48,17 @@ def load_agent(directory: Path, config: ProjectConfig) -> AgentSpec:
         tests=load_tests(directory),
         ignore=tuple(spec.ignore),
     )
+    _check_dynamic_variables(doc, agent)
+    return agent
+
+
+def _check_dynamic_variables(doc: Document, agent: AgentSpec) -> None:
+    """Every ``{{name}}`` has a placeholder; tests set only placeholders
+    (:mod:`convai_ops.spec.dynamic_variables`)."""
+    dynamic_variables.check_agent(doc, agent)
+    declared = dynamic_variables.declared_placeholders(agent)
+    for test in agent.tests:
+        dynamic_variables.check_test_variables(test, declared)
 
 
 def _check_environments(doc: Document, spec: AgentFile, config: ProjectConfig) -> None:

@@ -129,6 +129,9 @@ def test_standard_tags_on_collections_and_scalars_still_load(project: Path) -> N
         "tags: !!seq [!!str a, b]\n"
         "platform_settings: !!map\n"
         "  call_limits: !!omap [daily_limit: !!int '5']\n"
+        # the example's delivery-time test sets customer_name: it must stay a placeholder
+        "conversation_config: {agent: {dynamic_variables: "
+        "{dynamic_variable_placeholders: {customer_name: there}}}}\n"
     )
 
     agent = load_project(project).agent("support")
