@@ -1,7 +1,8 @@
 """The desired state: immutable values built by :func:`convai_ops.spec.load_project`.
 
-``Project`` holds the ``ProjectConfig`` (convai-ops.yaml) and one ``AgentSpec`` per
-``agents/<slug>/``; an agent owns its ``KnowledgeSpec`` documents and ``TestSpec`` tests.
+``Project`` holds the ``ProjectConfig`` (convai-ops.yaml), one ``AgentSpec`` per
+``agents/<slug>/`` and one ``ToolSpec`` per ``tools/<name>.yaml``; an agent owns its
+``KnowledgeSpec`` documents and ``TestSpec`` tests.
 Mappings read from YAML are plain ``dict``/``list`` values; :meth:`AgentSpec.desired` returns
 fresh copies, so callers may change what they get.
 """
@@ -26,6 +27,7 @@ __all__ = [
     "Project",
     "ProjectConfig",
     "TestSpec",
+    "ToolSpec",
     "canonical_json",
     "deep_merge",
 ]
@@ -100,6 +102,26 @@ class TestSpec(_Frozen):
         return hashlib.sha256(canonical_json(self.body)).hexdigest()[:12]
 
 
+class ToolSpec(_Frozen):
+    """One workspace tool, ``tools/<name>.yaml``.
+
+    ``body`` is the API's create-tool request (``{tool_config: {...}, response_mocks?}``) with
+    ``tool_config.name`` set to ``name`` (the file's stem); ``content_hash`` is the first 12 hex
+    digits of the sha256 of the body's canonical JSON.
+    """
+
+    name: str
+    path: Path
+    body: dict[str, Any]
+    content_hash: str
+
+    @property
+    def tool_config(self) -> dict[str, Any]:
+        """The declared ``tool_config`` (shared: do not modify)."""
+        config: dict[str, Any] = self.body["tool_config"]
+        return config
+
+
 class AgentSpec(_Frozen):
     """One agent folder, ``agents/<slug>/``.
 
@@ -150,11 +172,23 @@ class AgentSpec(_Frozen):
 
 
 class Project(_Frozen):
-    """The repository: ``root``, its ``config`` and its ``agents`` (sorted by slug)."""
+    """The repository: ``root``, its ``config``, its ``agents`` (sorted by slug) and its
+    workspace ``tools`` (``tools/<name>.yaml``, sorted by name)."""
 
     root: Path
     config: ProjectConfig = Field(default_factory=ProjectConfig)
     agents: tuple[AgentSpec, ...] = ()
+    tools: tuple[ToolSpec, ...] = ()
+
+    def tool(self, name: str) -> ToolSpec:
+        """The tool ``name``; raises :class:`UsageError` (with a suggestion) when unknown."""
+        for tool in self.tools:
+            if tool.name == name:
+                return tool
+        names = [tool.name for tool in self.tools]
+        close = difflib.get_close_matches(name, names, n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else f" (tools: {', '.join(names)})"
+        raise UsageError(f"no tool {name!r} under {self.root / 'tools'}{hint}")
 
     def agent(self, slug: str) -> AgentSpec:
         """The agent ``slug``; raises :class:`UsageError` (with a suggestion) when unknown."""

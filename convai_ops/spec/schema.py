@@ -42,7 +42,7 @@ __all__ = [
 
 Schema = dict[str, Any]
 
-SCHEMA_KINDS = ("project", "agent", "test")
+SCHEMA_KINDS = ("project", "agent", "test", "tool")
 SCHEMA_DIR = ".convai-ops/schema"
 _HEADER = "# yaml-language-server: $schema={}" + SCHEMA_DIR + "/{}.schema.json"
 SCHEMA_HEADER: Mapping[str, str] = MappingProxyType(
@@ -50,6 +50,7 @@ SCHEMA_HEADER: Mapping[str, str] = MappingProxyType(
         "project": _HEADER.format("", "project"),
         "agent": _HEADER.format("../../", "agent"),
         "test": _HEADER.format("../../../", "test"),
+        "tool": _HEADER.format("../", "tool"),
     }
 )
 """The first line of each kind of file, pointing editors at the schema written by
@@ -65,6 +66,7 @@ TEST_TYPES: Mapping[str, str] = MappingProxyType(
 """Test ``type`` -> the OpenAPI component of its create-test request body."""
 
 _CONVERSATION_CONFIG = "ConversationalConfigAPIModel-Input"
+_TOOL_REQUEST = "ToolRequestModel"
 _PLATFORM_SETTINGS = "AgentPlatformSettingsRequestModel"
 _MARK = "x-convai-ops-openapi"
 
@@ -161,7 +163,9 @@ class AgentFile(_FileModel):
     conversation_config: dict[str, Any] = _api(_CONVERSATION_CONFIG, "Declared fields only.")
     platform_settings: dict[str, Any] = _api(_PLATFORM_SETTINGS, "Declared fields only.")
     knowledge_base: list[KnowledgeEntry] = Field(default_factory=list)
-    tools: list[Text] | None = Field(None, description="Tool names or ids.")
+    tools: list[Text] | None = Field(
+        None, description="Names of the workspace tools the agent uses (tools/<name>.yaml)."
+    )
     overrides: dict[Name, OverrideFile] = Field(default_factory=dict)
     ignore: list[JsonPointer] = Field(default_factory=list)
 
@@ -209,6 +213,8 @@ def _schema(kind: str) -> Schema:
         return _agent_schema()
     if kind == "test":
         return _test_schema()
+    if kind == "tool":
+        return _tool_schema()
     variant = kind.removeprefix("test:")
     defs: Schema = _test_schema()["$defs"]
     return {"$ref": f"#/$defs/{_variant_name(variant)}", "$defs": defs}
@@ -269,6 +275,12 @@ def _agent_schema() -> Schema:
     return _standalone(AgentFile.model_json_schema(), defs, "agent.yaml")
 
 
+def _tool_schema() -> Schema:
+    """tools/<name>.yaml: the create-tool request body (``tool_config`` and ``response_mocks``)."""
+    defs = _closed(openapi.bundle([_TOOL_REQUEST]))
+    return _standalone({"$ref": f"#/$defs/{_TOOL_REQUEST}"}, defs, "tools/<name>.yaml")
+
+
 def _variant_name(test_type: str) -> str:
     return f"{test_type.capitalize()}TestFile"
 
@@ -307,7 +319,7 @@ def _example_item(example_type: str) -> Schema:
 
 
 def write_schemas(root: Path) -> tuple[Path, ...]:
-    """Write ``<root>/.convai-ops/schema/{project,agent,test}.schema.json``; returns the paths.
+    """Write ``<root>/.convai-ops/schema/{project,agent,test,tool}.schema.json``; returns the paths.
 
     Raises ``OSError`` when the directory cannot be written.
     """

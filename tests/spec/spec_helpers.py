@@ -45,6 +45,17 @@ overrides:
     conversation_config: {agent: {prompt: {temperature: 0.3}}}
 ignore: [/platform_settings/widget]
 """,
+    "tools/lookup_order.yaml": """\
+# yaml-language-server: $schema=../.convai-ops/schema/tool.schema.json
+tool_config:
+  type: webhook
+  description: Looks up an order by its number.
+  api_schema:
+    url: "https://api.acme.example/orders/{order_id}"
+    method: GET
+    path_params_schema:
+      order_id: {type: string, description: The order number.}
+""",
     "agents/support/prompt.md": "You are Acme's support agent.\nBe brief.\n",
     "agents/support/knowledge/refunds.md": "Refunds within 30 days.\n",
     "agents/support/knowledge/shipping.md": "Shipping takes 3 days.\n",
