@@ -9,7 +9,7 @@ from convai_ops.errors import SpecError
 from convai_ops.spec.agent import load_agent
 from convai_ops.spec.models import AgentSpec, EnvironmentConfig, Project, ProjectConfig
 from convai_ops.spec.schema import ProjectFile
-from convai_ops.spec.tools import check_agent_tools, load_tools
+from convai_ops.spec.tools import bind_tools, load_tools
 from convai_ops.spec.validate import check, did_you_mean, parse_model
 from convai_ops.spec.yamlio import read_document
 
@@ -32,9 +32,9 @@ def load_project(root: Path) -> Project:
         raise SpecError(root, "project folder not found")
     config = load_config(root)
     tools = load_tools(root)
-    agents = tuple(load_agent(directory, config) for directory in _agent_dirs(root))
-    for agent in agents:
-        check_agent_tools(agent, tools)
+    agents = tuple(
+        bind_tools(load_agent(directory, config), tools) for directory in _agent_dirs(root)
+    )
     _check_unique_ids(agents)
     return Project(root=root, config=config, agents=agents, tools=tools)
 

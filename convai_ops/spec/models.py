@@ -95,11 +95,23 @@ class TestSpec(_Frozen):
     repeat: int = Field(1, ge=1, le=50)
     min_pass: int = Field(1, ge=1, le=50)
     body: dict[str, Any]
+    tool_hash: str | None = None
 
     @property
     def content_hash(self) -> str:
-        """First 12 hex digits of the sha256 of the body's canonical JSON."""
-        return hashlib.sha256(canonical_json(self.body)).hexdigest()[:12]
+        """First 12 hex digits of the sha256 of the body's canonical JSON, followed by the
+        ``tool_hash`` of the tool the test names (when it names one by ``{name: ...}``): the
+        same file gives the same remote test in every workspace, and a new one when its tool
+        changes."""
+        data = canonical_json(self.body) + (self.tool_hash or "").encode()
+        return hashlib.sha256(data).hexdigest()[:12]
+
+    @property
+    def tool_name(self) -> str | None:
+        """The tool a ``tool`` test names (``tool_call_parameters.referenced_tool.name``)."""
+        reference = (self.body.get("tool_call_parameters") or {}).get("referenced_tool") or {}
+        name = reference.get("name") if isinstance(reference, dict) else None
+        return str(name) if name is not None else None
 
 
 class ToolSpec(_Frozen):
@@ -127,7 +139,8 @@ class AgentSpec(_Frozen):
 
     ``conversation_config`` and ``platform_settings`` hold only the declared fields, the prompt
     file's text already at ``conversation_config.agent.prompt.prompt``. ``tags`` and ``tools`` are
-    ``None`` when not declared (then not managed). ``environments`` maps an environment to the
+    ``None`` when not declared (then not managed); ``tool_specs`` holds the ``ToolSpec`` of each
+    name of ``tools`` (set by ``load_project``). ``environments`` maps an environment to the
     agent id there; ``overrides`` maps an environment to a patch of ``name``, ``tags``,
     ``conversation_config``, ``platform_settings``.
     """
@@ -143,6 +156,7 @@ class AgentSpec(_Frozen):
     overrides: dict[str, dict[str, Any]] = Field(default_factory=dict)
     knowledge: tuple[KnowledgeSpec, ...] = ()
     tools: tuple[str, ...] | None = None
+    tool_specs: tuple[ToolSpec, ...] = ()
     tests: tuple[TestSpec, ...] = ()
     ignore: tuple[str, ...] = ()
 

@@ -86,6 +86,7 @@ PATTERN_HINTS: Mapping[str, str] = MappingProxyType(
         _URL: "is not an http(s) URL",
         _BASE_URL: "is not an http(s) URL",
         _VARIABLE: "is not an environment variable name",
+        r"^[a-zA-Z0-9_-]{1,64}$": "is not a tool name (letters, digits, '_', '-'; 1-64)",
     }
 )
 """What a value failing one of the file formats' patterns is told."""
@@ -290,9 +291,38 @@ def _test_schema() -> Schema:
     options = TestOptions.model_json_schema()["properties"]
     for test_type, component in TEST_TYPES.items():
         defs[_variant_name(test_type)] = _test_variant(test_type, defs[component], options)
+    _name_tools(defs)
     variants = [{"$ref": f"#/$defs/{_variant_name(t)}"} for t in TEST_TYPES]
     model = {"type": "object", "anyOf": variants}
     return _standalone(model, defs, "test")
+
+
+_TOOL_CALL = "UnitTestToolCallEvaluationModel-Input"
+_TOOL_CALL_FILE = "ToolCallEvaluationFile"
+_TOOL_NAME = r"^[a-zA-Z0-9_-]{1,64}$"
+
+
+def _name_tools(defs: dict[str, Schema]) -> None:
+    """A tool test's ``tool_call_parameters.referenced_tool`` may also be ``{name: <tool>}``:
+    a ``tools/<name>.yaml`` resolved to that environment's tool id when the test is synced."""
+    evaluation = copy.deepcopy(defs[_TOOL_CALL])
+    evaluation["title"] = "tool call evaluation"
+    by_name = {
+        "type": "object",
+        "properties": {
+            "name": {
+                "type": "string",
+                "pattern": _TOOL_NAME,
+                "description": "A tool of tools/, resolved to its id in each environment.",
+            }
+        },
+        "required": ["name"],
+        "additionalProperties": False,
+    }
+    evaluation["properties"]["referenced_tool"]["anyOf"].insert(0, by_name)
+    defs[_TOOL_CALL_FILE] = evaluation
+    variant = defs[_variant_name("tool")]["properties"]["tool_call_parameters"]
+    variant["anyOf"] = [{"$ref": f"#/$defs/{_TOOL_CALL_FILE}"}, {"type": "null"}]
 
 
 def _test_variant(test_type: str, body: Schema, options: Schema) -> Schema:

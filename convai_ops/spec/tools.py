@@ -17,11 +17,18 @@ from pathlib import Path
 from typing import Any
 
 from convai_ops.errors import SpecError
-from convai_ops.spec.models import AgentSpec, ToolSpec, canonical_json
+from convai_ops.spec.models import AgentSpec, TestSpec, ToolSpec, canonical_json
 from convai_ops.spec.validate import check, did_you_mean
 from convai_ops.spec.yamlio import Document, read_document
 
-__all__ = ["TOOLS_DIR", "TOOL_NAME_PATTERN", "check_agent_tools", "load_tool", "load_tools"]
+__all__ = [
+    "TOOLS_DIR",
+    "TOOL_NAME_PATTERN",
+    "bind_tools",
+    "check_agent_tools",
+    "load_tool",
+    "load_tools",
+]
 
 TOOLS_DIR = "tools"
 TOOL_NAME_PATTERN = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
@@ -92,3 +99,32 @@ def _listing(known: list[str]) -> str:
 
 def _agent_error(agent: AgentSpec, index: int, message: str) -> SpecError:
     return read_document(agent.path).error(("tools", index), message)
+
+
+def bind_tools(agent: AgentSpec, tools: tuple[ToolSpec, ...]) -> AgentSpec:
+    """``agent`` with its ``tool_specs`` and the ``tool_hash`` of each test naming a tool.
+
+    Raises :class:`SpecError` for an unknown tool in ``tools:`` (agent.yaml) or in a test's
+    ``referenced_tool.name`` (the test file), and for a test naming a tool its agent's
+    ``tools:`` does not list.
+    """
+    check_agent_tools(agent, tools)
+    by_name = {tool.name: tool for tool in tools}
+    tests = tuple(_bind_test(agent, test, by_name) for test in agent.tests)
+    specs = tuple(by_name[name] for name in agent.tools or ())
+    return agent.model_copy(update={"tool_specs": specs, "tests": tests})
+
+
+def _bind_test(agent: AgentSpec, test: TestSpec, by_name: dict[str, ToolSpec]) -> TestSpec:
+    name = test.tool_name
+    if name is None:
+        return test
+    where = ("tool_call_parameters", "referenced_tool", "name")
+    if name not in by_name:
+        hint = did_you_mean(name, by_name) or _listing(list(by_name))
+        raise read_document(test.path).error(where, f"no tool {name!r} in {TOOLS_DIR}/{hint}")
+    if agent.tools is not None and name not in agent.tools:
+        listed = ", ".join(agent.tools) or "none"
+        message = f"{name!r} is not a tool of agent {agent.slug} (its tools: {listed})"
+        raise read_document(test.path).error(where, message)
+    return test.model_copy(update={"tool_hash": by_name[name].content_hash})

@@ -76,7 +76,7 @@ name: looks up the order
 chat_history:
   - {role: user, message: "Where is order 42?", time_in_call_secs: 1}
 tool_call_parameters:
-  referenced_tool: {id: lookup_order, type: webhook}
+  referenced_tool: {name: lookup_order}
   parameters:
     - path: order_id
       eval: {type: exact, expected_value: "42"}
