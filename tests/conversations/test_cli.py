@@ -86,7 +86,7 @@ def test_new_test_is_refused_until_filled_then_accepted_and_run(cli: Any, projec
         )
     )
     code, out, _ = cli("validate")
-    assert code == 0 and "6 test(s) valid" in out
+    assert code == 0 and "7 test(s) valid" in out
     code, out, _ = cli("test", "support")
     assert code == 3
     assert f"FAIL {CANADA}-turn-3" in out and "equals the failure example" in out
