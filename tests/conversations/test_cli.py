@@ -235,3 +235,12 @@ def test_scenario_file_is_the_callers_script(cli: Any, project: Path) -> None:
     assert code == 0, out
     assert "user   How long does delivery take?" in out
     assert "agent  Orders ship within 2 business days" in out
+
+
+def test_a_tool_test_from_a_conversation_names_a_tool_of_tools(cli: Any, project: Path) -> None:
+    assert cli("apply", "--auto-approve")[0] == 0
+    args = ("--from-conversation", TOOL_ERROR, "--at-turn", "3", "--type", "tool")
+    code, out, err = cli("tests", "new", *args, "--name", "lookup")
+    assert code == 0, out + err
+    written = load_yaml((project / "agents/support/tests/lookup.yaml").read_text())
+    assert written["tool_call_parameters"]["referenced_tool"] == {"name": "lookup_order"}
