@@ -7,7 +7,12 @@ holding only what the repository declares:
 - ``name``, ``tags`` (when declared; the managed tag ``convai-ops:<slug>`` is always added),
   the declared subsets of ``conversation_config`` and ``platform_settings``;
 - ``knowledge_base``: the sorted document names (content-addressed for local files);
-- ``tests``: the sorted remote test names (content-addressed) attached to the agent.
+- ``tests``: the sorted remote test names (content-addressed) attached to the agent;
+- ``tools`` (when ``agent.yaml`` declares ``tools:``): ``{name: tool_config}`` of the declared
+  ``tools/<name>.yaml`` against the workspace tools main's ``prompt.tool_ids`` point at (keyed by
+  their names; an id the tools list does not know is keyed by the id), compared with the
+  response schema's defaults filled on both sides (``workspace_tools.remote_tools_view``). A
+  tool change is gated: the changed tool is a new workspace tool, referenced from the branch.
 
 List items are compared with the API's response defaults filled in on both sides
 (:func:`with_list_defaults`), so an item declared with its required fields only equals the
@@ -36,6 +41,7 @@ from deepdiff.operator import BaseOperator
 from pydantic import BaseModel, ConfigDict
 
 from convai_ops.dicts import json_equal
+from convai_ops.reference_check import check_references
 from convai_ops.spec.defaults import SECTION_SCHEMAS, fill_defaults
 from convai_ops.state import (
     RemoteAgent,
@@ -48,6 +54,7 @@ from convai_ops.state import (
     remote_test_name,
 )
 from convai_ops.versioning import is_versioned_path
+from convai_ops.workspace_tools import desired_tools_view, main_tool_ids, remote_tools_view
 
 if TYPE_CHECKING:
     from convai_ops.api import ConvaiClient
@@ -156,7 +163,9 @@ def build_plan(client: ConvaiClient, project: Project, settings: Settings) -> tu
     """Read the remote state of ``project``'s agents and plan them; returns both.
 
     The same plan as ``make_plan(project, snapshot, ...)``, but each agent is planned as soon
-    as its read arrives, while the others are still being read.
+    as its read arrives, while the others are still being read. Raises ``SpecError`` for a
+    reference missing in the environment (``reference_check.check_references``): nothing
+    can be applied from such a plan.
     """
     env, ignore = settings.environment, tuple(project.config.ignore)
     planned: dict[str, AgentPlan] = {}
@@ -167,6 +176,7 @@ def build_plan(client: ConvaiClient, project: Project, settings: Settings) -> tu
     snapshot = read_snapshot(
         client, project.agents, env, concurrency=settings.concurrency, on_agent=plan_one
     )
+    check_references(project, snapshot.index, env)
     agents = tuple(planned[spec.slug] for spec in project.agents)
     return Plan(environment=env, base_url=settings.base_url, agents=agents), snapshot
 
@@ -219,6 +229,8 @@ def desired_view(spec: AgentSpec, env: str) -> dict[str, Any]:
         )
     if spec.tests:
         view["tests"] = sorted(remote_test_name(spec.slug, t) for t in spec.tests)
+    if spec.tools is not None:
+        view["tools"] = desired_tools_view(spec.tool_specs)
     return with_list_defaults(view)
 
 
@@ -235,6 +247,8 @@ def remote_view(
     if "tests" in desired:
         attached = _dig(config, _TESTS_PATH) or []
         view["tests"] = sorted(index.test_names.get(t["test_id"], t["test_id"]) for t in attached)
+    if "tools" in desired:
+        view["tools"] = remote_tools_view(main_tool_ids(config), index.tools, spec.tool_specs)
     return view
 
 

@@ -172,6 +172,12 @@ def test_a_test_made_elsewhere_is_imported_and_planned_as_replaced(
     assert "~ tests:" in out and "hours/Opening hours check #" in out
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="the example's tool test names tools/lookup_order.yaml; import writing tools/ files "
+    "and referenced_tool names (not ids) is the import slice of issue 14: remove this marker "
+    "when it lands",
+)
 def test_apply_then_import_elsewhere_round_trips(
     cli: Cli, api: httpx.Client, project: Path
 ) -> None:
