@@ -8,7 +8,7 @@ other dict, node by node and field by field; this module adds what a reader of a
 - :func:`expand_graph_changes`: a workflow (or its ``nodes`` / ``edges``) added or removed
   whole becomes one change per node and edge;
 - :func:`graph_summary`: the one-line text of a node or edge added or removed
-  (``start -> billing (llm: "caller asks about a bill")``);
+  (``start -> billing (llm: caller asks about a bill)``);
 - :func:`workflow_diagram` and :func:`mermaid`: the whole graph, each node and edge marked
   ``added``, ``removed``, ``changed`` or ``unchanged``, as a Mermaid flowchart (GitHub draws it
   in a markdown plan) with the marks as ``classDef`` styles.
@@ -18,7 +18,6 @@ Pure functions on JSON-like values; no I/O.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, Literal
 
@@ -108,7 +107,7 @@ def _expand(change: RawChange) -> Iterator[RawChange]:
 
 def graph_summary(path: Sequence[str], value: Any) -> str | None:
     """One line for a workflow node or edge added or removed whole (``value`` is the node or
-    edge): ``override_agent node "Billing"``, ``start -> billing (llm: "...")``; ``None`` for
+    edge): ``override_agent node "Billing"``, ``start -> billing (llm: ...)``; ``None`` for
     any other path."""
     if len(path) != 3 or path[0] != "workflow" or not isinstance(value, Mapping):
         return None
@@ -170,12 +169,12 @@ def _edge(key: str, edge: Mapping[str, Any], mark: Mark) -> DiagramEdge:
 
 
 def _condition(condition: Any) -> str:
-    """A short text for an edge's condition: ``llm: "..."``, ``success``, ``failure``,
+    """A short text for an edge's condition: ``llm: <condition>``, ``success``, ``failure``,
     ``expression``, or ``""`` when unconditional (``WorkflowEdgeModel`` condition types)."""
     if not isinstance(condition, Mapping):
         return ""
     if isinstance(condition.get("condition"), str):
-        return f"llm: {json.dumps(_clip(condition['condition']), ensure_ascii=False)}"
+        return f"llm: {_clip(condition['condition'])}"
     if isinstance(condition.get("successful"), bool):
         return "success" if condition["successful"] else "failure"
     if condition.get("type") == "expression" or "expression" in condition:
