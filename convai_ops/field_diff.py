@@ -147,22 +147,30 @@ class _KeyCache:
 
 
 class _Leaves(BaseOperator):
-    """Makes deepdiff compare whole every value but dicts and lists of identified items."""
+    """Makes deepdiff compare whole every value but dicts and lists of identified items, and
+    skip any subtree equal on both sides (nothing to report below it)."""
 
     def __init__(self, keys: _KeyCache) -> None:
         super().__init__()
         self._keys = keys
+        self._equal: Any = None  # the last level found equal by match()
 
     def match(self, level: Any) -> bool:
         left, right = level.t1, level.t2
         if isinstance(left, Mapping) and isinstance(right, Mapping):
-            return False
-        if isinstance(left, list) and isinstance(right, list) and not json_equal(left, right):
-            return self._keys.key(left, right) is None
+            return self._is_equal(level)
+        if isinstance(left, list) and isinstance(right, list):
+            return self._keys.key(left, right) is None or self._is_equal(level)
         return True
 
+    def _is_equal(self, level: Any) -> bool:
+        if json_equal(level.t1, level.t2):
+            self._equal = level
+            return True
+        return False
+
     def give_up_diffing(self, level: Any, diff_instance: Any) -> bool:
-        if not json_equal(level.t1, level.t2):
+        if level is not self._equal and not json_equal(level.t1, level.t2):
             diff_instance.custom_report_result("values_changed", level, {})
         return True
 
