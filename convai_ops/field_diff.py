@@ -16,7 +16,7 @@ Pure functions on JSON-like values; no I/O.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, Literal, NamedTuple
 
 from deepdiff import DeepDiff
@@ -29,6 +29,7 @@ __all__ = [
     "IDENTITY_KEYS",
     "ChangeKind",
     "RawChange",
+    "added_leaves",
     "dotted",
     "field_changes",
     "identity_key",
@@ -127,6 +128,31 @@ def field_changes(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[R
             if change is not None:
                 found[change.path] = change
     return [found[path] for path in sorted(found)]
+
+
+def added_leaves(
+    after: Mapping[str, Any], whole: Callable[[tuple[str, ...]], bool] = lambda path: False
+) -> list[RawChange]:
+    """``add`` changes creating ``after`` from nothing, sorted by path: one per leaf, per item
+    of a list of objects with identities (the item whole), and per path ``whole`` accepts (its
+    value whole)."""
+    found = list(_leaves(after, (), whole))
+    return sorted(found, key=lambda change: change.path)
+
+
+def _leaves(
+    value: Any, path: tuple[str, ...], whole: Callable[[tuple[str, ...]], bool]
+) -> Iterator[RawChange]:
+    if path and whole(path):
+        yield RawChange(path, "add", None, value)
+    elif isinstance(value, Mapping) and value:
+        for key, item in value.items():
+            yield from _leaves(item, (*path, str(key)), whole)
+    elif isinstance(value, list) and path and (key := identity_key(value)) is not None:
+        for item in value:
+            yield RawChange((*path, item_segment(str(item[key]))), "add", None, item)
+    elif path:
+        yield RawChange(path, "add", None, value)
 
 
 class _KeyCache:

@@ -39,7 +39,13 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel, ConfigDict
 
 from convai_ops.dicts import json_equal
-from convai_ops.field_diff import ChangeKind, dotted, field_changes, is_item_segment
+from convai_ops.field_diff import (
+    ChangeKind,
+    added_leaves,
+    dotted,
+    field_changes,
+    is_item_segment,
+)
 from convai_ops.spec.defaults import SECTION_SCHEMAS, fill_defaults
 from convai_ops.state import (
     RemoteAgent,
@@ -52,7 +58,12 @@ from convai_ops.state import (
     remote_test_name,
 )
 from convai_ops.versioning import is_versioned_path
-from convai_ops.workflow_diff import WorkflowDiagram, expand_graph_changes, workflow_diagram
+from convai_ops.workflow_diff import (
+    WorkflowDiagram,
+    expand_graph_changes,
+    is_graph_entry,
+    workflow_diagram,
+)
 
 if TYPE_CHECKING:
     from convai_ops.api import ConvaiClient
@@ -297,14 +308,16 @@ def diff_views(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[Fiel
     :func:`convai_ops.field_diff.field_changes`); a key or item on one side only is one change
     holding its whole value, except that a workflow, its ``nodes`` or its ``edges`` added or
     removed whole is one change per node and edge. An empty ``before`` gives every leaf of
-    ``after``. Anything else is a leaf compared as JSON values (``dicts.json_equal``): a list
-    without identities is one field, shown whole; ``1 == 1.0`` but ``True != 1``.
+    ``after`` (items of lists of objects, workflow nodes and edges: whole). Anything else is a
+    leaf compared as JSON values (``dicts.json_equal``): a list without identities is one
+    field, shown whole; ``1 == 1.0`` but ``True != 1``.
     """
-    if not before:  # nothing exists yet: every declared leaf is an add
-        return [_change(before, after, path) for path in sorted(set(_leaf_paths(after)))]
     if json_equal(before, after):  # the common case (an in-sync agent): nothing to walk
         return []
-    found = expand_graph_changes(field_changes(before, after))
+    if before:
+        found = expand_graph_changes(field_changes(before, after))
+    else:  # nothing exists yet: every declared leaf, list item and workflow node is an add
+        found = added_leaves(after, whole=is_graph_entry)
     return [
         FieldChange(
             path=c.path,
@@ -315,27 +328,6 @@ def diff_views(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[Fiel
         )
         for c in found
     ]
-
-
-def _leaf_paths(value: Any, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
-    if isinstance(value, Mapping) and value:
-        return [p for k, v in value.items() for p in _leaf_paths(v, (*prefix, str(k)))]
-    return [prefix] if prefix else []
-
-
-_MISSING = object()
-
-
-def _change(
-    before: Mapping[str, Any], after: Mapping[str, Any], path: tuple[str, ...]
-) -> FieldChange:
-    old, new = _dig(before, path, _MISSING), _dig(after, path, _MISSING)
-    gated = is_versioned_path(path)
-    if old is _MISSING:
-        return FieldChange(path=path, kind="add", after=new, gated=gated)
-    if new is _MISSING:
-        return FieldChange(path=path, kind="remove", before=old, gated=gated)
-    return FieldChange(path=path, kind="change", before=old, after=new, gated=gated)
 
 
 def _dig(doc: Any, path: Sequence[str], default: Any = None) -> Any:

@@ -33,6 +33,7 @@ __all__ = [
     "WorkflowDiagram",
     "expand_graph_changes",
     "graph_summary",
+    "is_graph_entry",
     "mermaid",
     "workflow_diagram",
 ]
@@ -84,6 +85,11 @@ class WorkflowDiagram(_Frozen):
 
     nodes: tuple[DiagramNode, ...] = ()
     edges: tuple[DiagramEdge, ...] = ()
+
+
+def is_graph_entry(path: Sequence[str]) -> bool:
+    """True for the path of one workflow node or edge: ``("workflow", "nodes", id)``."""
+    return len(path) == 3 and path[0] == "workflow" and path[1] in ("nodes", "edges")
 
 
 def expand_graph_changes(changes: Sequence[RawChange]) -> list[RawChange]:

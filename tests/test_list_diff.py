@@ -222,3 +222,16 @@ def test_drift_shows_a_reorder_as_the_live_and_the_repository_order() -> None:
         ["a", "b"],
         ["b", "a"],
     )
+
+
+def test_a_new_agent_lists_each_item_once_with_its_fields() -> None:
+    after = {"name": "A", **_view(_criterion("greeted"), _criterion("polite"))}
+    after["platform_settings"]["call_limits"] = {"agent_concurrency_limit": 3}
+    changes = diff_views({}, after)
+    assert [(c.dotted, c.kind, c.gated) for c in changes] == [
+        ("name", "add", False),
+        ("platform_settings.call_limits.agent_concurrency_limit", "add", False),
+        ("platform_settings.evaluation.criteria[greeted]", "add", True),
+        ("platform_settings.evaluation.criteria[polite]", "add", True),
+    ]
+    assert changes[2].after == _criterion("greeted")

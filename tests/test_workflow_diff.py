@@ -214,3 +214,16 @@ def test_a_plan_carries_a_diagram_only_when_the_workflow_changes() -> None:
     assert diagram == workflow_diagram(_workflow(), _edited())
     name_only = diff_views({**before, "name": "A"}, {**before, "name": "B"})
     assert _diagram({**before, "name": "A"}, {**before, "name": "B"}, name_only) is None
+
+
+def test_a_new_agent_lists_each_node_and_edge_once() -> None:
+    changes = diff_views({}, {"name": "A", "workflow": _workflow()})
+    assert [c.dotted for c in changes] == [
+        "name",
+        "workflow.edges.paid",
+        "workflow.edges.to_billing",
+        "workflow.nodes.billing",
+        "workflow.nodes.end",
+        "workflow.nodes.start",
+    ]
+    assert changes[3].after == _workflow()["nodes"]["billing"]
