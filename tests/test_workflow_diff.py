@@ -132,7 +132,7 @@ _CLASS = re.compile(r"^    class ([\w,]+) (\w+)$")
 _LINK = re.compile(r"^    linkStyle (\d+) (.+)$")
 
 
-def _parse(chart: str) -> dict[str, Any]:
+def parse_mermaid(chart: str) -> dict[str, Any]:
     """The Mermaid flowchart as nodes {id: text}, edges [(from, arrow, text, to)], classes
     {mark: [ids]}, link styles {index: style}; fails on any line it does not know."""
     lines = chart.splitlines()
@@ -154,7 +154,7 @@ def _parse(chart: str) -> dict[str, Any]:
 
 
 def test_mermaid_draws_the_graph_with_marked_nodes_and_edges() -> None:
-    chart = _parse(mermaid(workflow_diagram(_workflow(), _edited())))
+    chart = parse_mermaid(mermaid(workflow_diagram(_workflow(), _edited())))
     ids = {text.split(":")[0]: key for key, text in chart["nodes"].items()}
     assert set(ids) == {"start", "Billing (billing)", "Refunds (refunds)", "end"}
     start, billing, refunds, end = (
@@ -176,7 +176,7 @@ def test_mermaid_draws_an_edge_to_a_missing_node_and_escapes_labels() -> None:
         "nodes": {"a": {"type": "start", "label": 'Say "<hi>" #1'}},
         "edges": {"e": {"source": "a", "target": "ghost"}},
     }
-    chart = _parse(mermaid(workflow_diagram(None, workflow)))
+    chart = parse_mermaid(mermaid(workflow_diagram(None, workflow)))
     assert chart["nodes"] == {
         "n0": "Say #quot;#lt;hi#gt;#quot; #35;1 (a): start",
         "n1": "ghost (missing)",
@@ -190,7 +190,7 @@ def test_markdown_plan_has_the_diagram_under_the_agents_section() -> None:
     section = markdown.split("<details>", 1)[1].split("</details>", 1)[0]
     assert "```diff" in section
     chart = section.split("```mermaid\n", 1)[1].split("```", 1)[0]
-    assert _parse(chart)["classes"]["added"]
+    assert parse_mermaid(chart)["classes"]["added"]
 
 
 def test_markdown_plan_without_a_workflow_change_has_no_diagram() -> None:
