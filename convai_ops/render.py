@@ -230,7 +230,9 @@ def _workflow_markdown(agent: AgentPlan) -> str:
 
 def render_plan_json(plan: Plan) -> str:
     """The plan as JSON: ``format_version``, environment, per-agent action (and
-    ``direct`` / ``metadata_only``) and field changes (each with ``field`` and ``gated``)."""
+    ``direct`` / ``metadata_only``), field changes (each with ``path``, ``field`` (dotted, list
+    items as ``criteria[greeted]``), ``kind`` add/change/remove/reorder and ``gated``) and
+    ``workflow`` (the changed workflow's nodes and edges with their marks, or ``null``)."""
     data = plan.model_dump(mode="json")
     for agent, model in zip(data["agents"], plan.agents, strict=True):
         agent["direct"], agent["metadata_only"] = model.direct, model.metadata_only
