@@ -150,13 +150,15 @@ def _change_lines(change: FieldChange, style: Any) -> Iterator[str]:
         return
     shown_live = "(not set)" if change.kind == "add" else show_value(live)
     shown_repo = "(not declared)" if change.kind == "remove" else show_value(repo)
-    yield style(f"    ~ {change.dotted}: live {shown_live}, repository {shown_repo}", "~")
+    order = " order" if change.kind == "reorder" else ""
+    yield style(f"    ~ {change.dotted}: live{order} {shown_live}, repository {shown_repo}", "~")
 
 
 def render_drift_json(report: DriftReport) -> str:
     """JSON: ``format_version``, ``environment``, ``has_drift``, per agent ``status`` and
     ``fields`` (``field``, ``live``, ``repository``, ``kind``: ``changed`` | ``missing_live``
-    | ``missing_repository``), and a ``summary``."""
+    | ``missing_repository`` | ``reordered``, then ``live`` and ``repository`` are the list's
+    item identities in order), and a ``summary``."""
     agents = [
         {
             "slug": a.slug,
@@ -176,7 +178,12 @@ def render_drift_json(report: DriftReport) -> str:
 
 
 def _field(change: FieldChange) -> dict[str, Any]:
-    kind = {"change": "changed", "add": "missing_live", "remove": "missing_repository"}
+    kind = {
+        "change": "changed",
+        "add": "missing_live",
+        "remove": "missing_repository",
+        "reorder": "reordered",
+    }
     return {
         "field": change.dotted,
         "live": change.before,

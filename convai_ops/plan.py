@@ -17,10 +17,15 @@ holding only what the repository declares:
 List items are compared with the API's response defaults filled in on both sides
 (:func:`with_list_defaults`), so an item declared with its required fields only equals the
 item the API stores. Paths listed under ``ignore:`` (JSON pointers, project-wide and per
-agent) are removed from both views. The views are compared with deepdiff: a dict is walked key
-by key, anything else is a leaf compared as JSON values (a list is one field, shown whole;
-``1 == 1.0``, ``True != 1``). Values under sensitive keys (headers, secrets, tokens,
-passwords, API keys) are masked.
+agent) are removed from both views. The views are compared with deepdiff
+(:mod:`convai_ops.field_diff`): a dict is walked key by key, a list of objects item by item,
+matched by identity (``id``, else ``name``, ...: a path names the item as ``[greeted]``, and
+a change of order is one ``reorder`` change); anything else is a leaf compared as JSON values
+(a list of strings or of objects without identities is one field, shown whole; ``1 == 1.0``,
+``True != 1``). A changed workflow also gets a diagram (:mod:`convai_ops.workflow_diff`,
+``AgentPlan.workflow``). Values under sensitive keys (headers, secrets, tokens, passwords, API
+keys) are masked. Apply still writes lists whole (the API replaces them whole): only the
+display and the granularity of changes differ.
 
 Each change is ``gated`` (a version holds the field, so apply stages it on a branch and the
 tests gate it) or not: ``name``, ``tags``, agent-wide ``platform_settings`` and the attached
@@ -36,11 +41,16 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
-from deepdiff import DeepDiff
-from deepdiff.operator import BaseOperator
 from pydantic import BaseModel, ConfigDict
 
 from convai_ops.dicts import json_equal
+from convai_ops.field_diff import (
+    ChangeKind,
+    added_leaves,
+    dotted,
+    field_changes,
+    is_item_segment,
+)
 from convai_ops.reference_check import check_references
 from convai_ops.spec.defaults import SECTION_SCHEMAS, fill_defaults
 from convai_ops.state import (
@@ -54,6 +64,12 @@ from convai_ops.state import (
     remote_test_name,
 )
 from convai_ops.versioning import is_versioned_path
+from convai_ops.workflow_diff import (
+    WorkflowDiagram,
+    expand_graph_changes,
+    is_graph_entry,
+    workflow_diagram,
+)
 from convai_ops.workspace_tools import desired_tools_view, main_tool_ids, remote_tools_view
 
 if TYPE_CHECKING:
@@ -88,24 +104,29 @@ class _Frozen(BaseModel):
 
 
 class FieldChange(_Frozen):
-    """One declared field that differs: ``path`` is the key path, ``kind`` add/change/remove;
-    ``gated`` is False for fields no version holds (never written on a branch, so not gated by
-    tests: name, tags, agent-wide platform settings, attached tests)."""
+    """One declared field that differs: ``path`` is the key path, an item of a list of objects
+    named by its identity (``("platform_settings", "evaluation", "criteria", "[greeted]",
+    "name")``); ``kind`` add/change/remove, or ``reorder`` (``before``/``after`` are then the
+    list's item identities in order); ``gated`` is False for fields no version holds (never
+    written on a branch, so not gated by tests: name, tags, agent-wide platform settings,
+    attached tests)."""
 
     path: tuple[str, ...]
-    kind: Literal["add", "change", "remove"]
+    kind: ChangeKind
     before: Any = None
     after: Any = None
     gated: bool = True
 
     @property
     def dotted(self) -> str:
-        """The path as ``conversation_config.agent.prompt.prompt``."""
-        return ".".join(self.path)
+        """The path as ``conversation_config.agent.prompt.prompt`` or
+        ``platform_settings.evaluation.criteria[greeted].name``."""
+        return dotted(self.path)
 
 
 class AgentPlan(_Frozen):
-    """What apply will do to one agent, and the remote version the plan was made against."""
+    """What apply will do to one agent, and the remote version the plan was made against;
+    ``workflow`` is the workflow's diagram when the plan changes it."""
 
     slug: str
     action: Literal["create", "update", "no-op"]
@@ -116,6 +137,7 @@ class AgentPlan(_Frozen):
     unchanged: int = 0
     tests: tuple[str, ...] = ()
     desired_hash: str = ""
+    workflow: WorkflowDiagram | None = None
 
     @property
     def direct(self) -> bool:
@@ -215,7 +237,17 @@ def make_agent_plan(
         unchanged=max(0, _count_leaves(desired) - len(changes)),
         tests=tuple(t.name for t in spec.tests),
         desired_hash=_hash(desired),
+        workflow=_diagram(before, desired, changes),
     )
+
+
+def _diagram(
+    before: Mapping[str, Any], desired: Mapping[str, Any], changes: Sequence[FieldChange]
+) -> WorkflowDiagram | None:
+    """The workflow's diagram when the plan changes it (``None`` otherwise)."""
+    if not any(c.path[0] == "workflow" for c in changes):
+        return None
+    return workflow_diagram(before.get("workflow"), desired.get("workflow"))
 
 
 def desired_view(spec: AgentSpec, env: str) -> dict[str, Any]:
@@ -284,60 +316,32 @@ def diff_views(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[Fiel
     """Field changes turning ``before`` into ``after``, sorted by path.
 
     ``kind`` is ``add`` when the path is missing in ``before``, ``remove`` when missing in
-    ``after``, else ``change``; ``gated`` from :func:`convai_ops.versioning.is_versioned_path`.
-    Dicts present on both sides are walked key by key (deepdiff); a
-    key on one side only is one change holding its whole value; an empty ``before`` gives every
-    leaf of ``after``. Anything else is a leaf compared as JSON values (``dicts.json_equal``): a
-    list is one field, shown whole; ``1 == 1.0`` but ``True != 1``.
+    ``after``, ``reorder`` when a list's items changed order, else ``change``; ``gated`` from
+    :func:`convai_ops.versioning.is_versioned_path`. Dicts present on both sides are walked key
+    by key and lists of objects item by item, matched by identity (``[greeted]`` in the path;
+    :func:`convai_ops.field_diff.field_changes`); a key or item on one side only is one change
+    holding its whole value, except that a workflow, its ``nodes`` or its ``edges`` added or
+    removed whole is one change per node and edge. An empty ``before`` gives every leaf of
+    ``after`` (items of lists of objects, workflow nodes and edges: whole). Anything else is a
+    leaf compared as JSON values (``dicts.json_equal``): a list without identities is one
+    field, shown whole; ``1 == 1.0`` but ``True != 1``.
     """
-    if not before:  # nothing exists yet: every declared leaf is an add
-        paths = set(_leaf_paths(after))
-    elif json_equal(before, after):  # the common case (an in-sync agent): nothing to walk
-        paths = set()
-    else:
-        tree = DeepDiff(
-            dict(before),
-            dict(after),
-            view="tree",
-            custom_operators=[_JsonLeaves()],
-            threshold_to_diff_deeper=0,
+    if json_equal(before, after):  # the common case (an in-sync agent): nothing to walk
+        return []
+    if before:
+        found = expand_graph_changes(field_changes(before, after))
+    else:  # nothing exists yet: every declared leaf, list item and workflow node is an add
+        found = added_leaves(after, whole=is_graph_entry)
+    return [
+        FieldChange(
+            path=c.path,
+            kind=c.kind,
+            before=c.before,
+            after=c.after,
+            gated=is_versioned_path(c.path),
         )
-        found = (item for items in tree.values() for item in items)
-        paths = {tuple(str(key) for key in item.path(output_format="list")) for item in found}
-    return [_change(before, after, path) for path in sorted(paths)]
-
-
-class _JsonLeaves(BaseOperator):
-    """Makes deepdiff compare every non-dict value whole, as JSON does (``dicts.json_equal``)."""
-
-    def match(self, level: Any) -> bool:
-        return not (isinstance(level.t1, Mapping) and isinstance(level.t2, Mapping))
-
-    def give_up_diffing(self, level: Any, diff_instance: Any) -> bool:
-        if not json_equal(level.t1, level.t2):
-            diff_instance.custom_report_result("values_changed", level, {})
-        return True
-
-
-def _leaf_paths(value: Any, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
-    if isinstance(value, Mapping) and value:
-        return [p for k, v in value.items() for p in _leaf_paths(v, (*prefix, str(k)))]
-    return [prefix] if prefix else []
-
-
-_MISSING = object()
-
-
-def _change(
-    before: Mapping[str, Any], after: Mapping[str, Any], path: tuple[str, ...]
-) -> FieldChange:
-    old, new = _dig(before, path, _MISSING), _dig(after, path, _MISSING)
-    gated = is_versioned_path(path)
-    if old is _MISSING:
-        return FieldChange(path=path, kind="add", after=new, gated=gated)
-    if new is _MISSING:
-        return FieldChange(path=path, kind="remove", before=old, gated=gated)
-    return FieldChange(path=path, kind="change", before=old, after=new, gated=gated)
+        for c in found
+    ]
 
 
 def _dig(doc: Any, path: Sequence[str], default: Any = None) -> Any:
@@ -361,7 +365,8 @@ def _without(view: dict[str, Any], pointers: Sequence[str]) -> dict[str, Any]:
 
 
 def _masked(change: FieldChange) -> FieldChange:
-    if not any(_SENSITIVE.search(key) for key in change.path):
+    keys = (key for key in change.path if not is_item_segment(key))  # names, not keys
+    if not any(_SENSITIVE.search(key) for key in keys):
         return change.model_copy(
             update={"before": _mask(change.before), "after": _mask(change.after)}
         )
@@ -384,6 +389,8 @@ def _mask(value: Any) -> Any:
 def _count_leaves(value: Any) -> int:
     if isinstance(value, Mapping) and value:
         return sum(_count_leaves(v) for v in value.values())
+    if isinstance(value, list) and value and all(isinstance(v, Mapping) for v in value):
+        return sum(_count_leaves(v) for v in value)  # items are diffed field by field
     return 1
 
 

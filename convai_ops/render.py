@@ -2,6 +2,9 @@
 
 Markers: ``+`` create / add, ``~`` update / change, ``-`` delete / remove, ``=`` no change.
 Multi-line or long strings (prompts) are shown as a unified line diff, not two blobs.
+A list item added or removed (``criteria[greeted]``) and a workflow node shows one line per
+field under its head line; a workflow edge shows as ``source -> target``; a reorder as
+``order [...] -> [...]``. The markdown plan adds a Mermaid diagram of a changed workflow.
 A change no version holds ends with :data:`UNGATED` (apply writes it on main after the merge);
 an agent with only such changes is marked :data:`METADATA_ONLY` (written directly).
 """
@@ -10,14 +13,16 @@ from __future__ import annotations
 
 import difflib
 import json
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 import click
 
 from convai_ops.apply import AgentOutcome, ApplyResult
+from convai_ops.field_diff import is_item_segment
 from convai_ops.plan import AgentPlan, FieldChange, Plan
 from convai_ops.testing import AgentTestRun, TestVerdict
+from convai_ops.workflow_diff import graph_summary, mermaid
 
 __all__ = [
     "MARKDOWN_LIMIT",
@@ -43,7 +48,15 @@ UNGATED = " (not gated by tests)"
 METADATA_ONLY = "metadata only: written directly, no tests"
 TESTS_ON_MAIN = "no versioned change: tests run on main, then written directly"
 _LONG = 72
-_MARK = {"create": "+", "update": "~", "no-op": "=", "add": "+", "change": "~", "remove": "-"}
+_MARK = {
+    "create": "+",
+    "update": "~",
+    "no-op": "=",
+    "add": "+",
+    "change": "~",
+    "remove": "-",
+    "reorder": "~",
+}
 _COLOUR = {"+": "green", "~": "yellow", "-": "red", "=": None, "@": "cyan"}
 
 Styler = Callable[[str, str], str]
@@ -118,13 +131,39 @@ def _change_lines(change: FieldChange, style: Styler) -> Iterator[str]:
         for line in text_diff(change.before, change.after):
             yield style(f"        {line}", line[:1])
         return
+    whole = change.after if change.kind == "add" else change.before
+    if change.kind in ("add", "remove") and isinstance(whole, Mapping) and whole:
+        yield from _object_lines(change, whole, style)
+        return
+    yield style(f"    {mark} {change.dotted}: {_shown(change)}{label}", mark)
+
+
+def _shown(change: FieldChange) -> str:
     if change.kind == "add":
-        value = show_value(change.after)
-    elif change.kind == "remove":
-        value = show_value(change.before)
-    else:
-        value = f"{show_value(change.before)} -> {show_value(change.after)}"
-    yield style(f"    {mark} {change.dotted}: {value}{label}", mark)
+        return show_value(change.after)
+    if change.kind == "remove":
+        return show_value(change.before)
+    if change.kind == "reorder":
+        return f"order {show_value(change.before)} -> {show_value(change.after)}"
+    return f"{show_value(change.before)} -> {show_value(change.after)}"
+
+
+def _object_lines(change: FieldChange, value: Mapping[str, Any], style: Styler) -> Iterator[str]:
+    """An object added or removed whole: a workflow edge on one line (source -> target), a
+    workflow node or a list item as a head line and one line per field; any other object on
+    one line."""
+    mark, label = _MARK[change.kind], "" if change.gated else UNGATED
+    summary = graph_summary(change.path, value)
+    if summary is not None and change.path[1] == "edges":
+        yield style(f"    {mark} {change.dotted}: {summary}{label}", mark)
+        return
+    if summary is None and not is_item_segment(change.path[-1]):
+        yield style(f"    {mark} {change.dotted}: {show_value(value)}{label}", mark)
+        return
+    head = f" {summary}" if summary else ""
+    yield style(f"    {mark} {change.dotted}:{head}{label}", mark)
+    for key, field in value.items():
+        yield style(f"        {key}: {show_value(field)}", mark)
 
 
 def is_long_text(value: Any) -> bool:
@@ -177,12 +216,23 @@ def _agent_markdown(agent: AgentPlan) -> str:
     body = "\n".join(line for change in agent.changes for line in _change_lines(change, plain))
     action = f"{agent.action} ({_direct(agent)})" if agent.direct else agent.action
     summary = f"<code>{mark} {agent.slug}</code> {action}: {len(agent.changes)} change(s)"
-    return f"<details><summary>{summary}</summary>\n\n```diff\n{body}\n```\n</details>\n\n"
+    graph = _workflow_markdown(agent)
+    return f"<details><summary>{summary}</summary>\n\n```diff\n{body}\n```\n{graph}</details>\n\n"
+
+
+def _workflow_markdown(agent: AgentPlan) -> str:
+    """The changed workflow as a Mermaid diagram (GitHub draws it), ``""`` when unchanged."""
+    if agent.workflow is None:
+        return ""
+    legend = "green: added, red dashed: removed, yellow: changed"
+    return f"\nWorkflow ({legend}):\n\n```mermaid\n{mermaid(agent.workflow)}```\n"
 
 
 def render_plan_json(plan: Plan) -> str:
     """The plan as JSON: ``format_version``, environment, per-agent action (and
-    ``direct`` / ``metadata_only``) and field changes (each with ``field`` and ``gated``)."""
+    ``direct`` / ``metadata_only``), field changes (each with ``path``, ``field`` (dotted, list
+    items as ``criteria[greeted]``), ``kind`` add/change/remove/reorder and ``gated``) and
+    ``workflow`` (the changed workflow's nodes and edges with their marks, or ``null``)."""
     data = plan.model_dump(mode="json")
     for agent, model in zip(data["agents"], plan.agents, strict=True):
         agent["direct"], agent["metadata_only"] = model.direct, model.metadata_only
