@@ -49,6 +49,7 @@ from convai_ops.field_diff import (
     added_leaves,
     dotted,
     field_changes,
+    identity_key,
     is_item_segment,
 )
 from convai_ops.reference_check import check_references
@@ -223,9 +224,10 @@ def make_agent_plan(
 ) -> AgentPlan:
     """Plan one agent: ``create`` when ``remote`` is ``None``, else ``update`` or ``no-op``."""
     pointers = (*ignore, *spec.ignore)
-    desired = _without(desired_view(spec, env), pointers)
+    declared = _without(declared_view(spec, env), pointers)
+    desired = with_list_defaults(dict(declared))
     before = _without(remote_view(remote.config, desired, spec, index), pointers) if remote else {}
-    changes = diff_views(before, desired)
+    changes = [_as_declared(c, declared) for c in diff_views(before, desired)]
     action = "create" if remote is None else ("update" if changes else "no-op")
     return AgentPlan(
         slug=spec.slug,
@@ -250,8 +252,39 @@ def _diagram(
     return workflow_diagram(before.get("workflow"), desired.get("workflow"))
 
 
+def _as_declared(change: FieldChange, declared: Mapping[str, Any]) -> FieldChange:
+    """An added list item shown as the repository declares it, without the defaults the
+    comparison filled in (the API fills them as it stores the item)."""
+    if change.kind != "add" or not change.path or not is_item_segment(change.path[-1]):
+        return change
+    item = _at_path(declared, change.path)
+    return change if item is _ABSENT else change.model_copy(update={"after": item})
+
+
+_ABSENT = object()
+
+
+def _at_path(view: Any, path: Sequence[str]) -> Any:
+    """The value at ``path`` of ``view`` (item segments name list items by identity)."""
+    for segment in path:
+        if isinstance(view, list) and is_item_segment(segment):
+            key = identity_key(view)
+            found = [i for i in view if key is not None and f"[{i[key]}]" == segment]
+            view = found[0] if len(found) == 1 else _ABSENT
+        elif isinstance(view, Mapping) and segment in view:
+            view = view[segment]
+        else:
+            return _ABSENT
+    return view
+
+
 def desired_view(spec: AgentSpec, env: str) -> dict[str, Any]:
     """The declared state of ``spec`` in ``env`` as a comparable view (see module docstring)."""
+    return with_list_defaults(declared_view(spec, env))
+
+
+def declared_view(spec: AgentSpec, env: str) -> dict[str, Any]:
+    """:func:`desired_view` before the API's list-item defaults are filled in."""
     view = {k: v for k, v in spec.desired(env).items() if k in _CONFIG_KEYS and v != {}}
     if "tags" in view:
         view["tags"] = sorted({*view["tags"], managed_tag(spec.slug)})
@@ -263,7 +296,7 @@ def desired_view(spec: AgentSpec, env: str) -> dict[str, Any]:
         view["tests"] = sorted(remote_test_name(spec.slug, t) for t in spec.tests)
     if spec.tools is not None:
         view["tools"] = desired_tools_view(spec.tool_specs)
-    return with_list_defaults(view)
+    return view
 
 
 def remote_view(

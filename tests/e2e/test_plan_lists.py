@@ -86,3 +86,19 @@ def _move_first_criterion_last(project: Path) -> None:
     text = path.read_text("utf-8").replace(SECOND, "", 1)
     head, tail = text.split("  data_collection:", 1)
     path.write_text(f"{head}{SECOND}  data_collection:{tail}", "utf-8")
+
+
+def test_an_item_to_add_shows_what_the_repository_declares(cli: Runner) -> None:
+    """The comparison fills the API's defaults into items; the display does not."""
+    code, out, _ = cli("plan", "--format", "json")
+    assert code == 0, out
+    support = next(a for a in json.loads(out)["agents"] if a["slug"] == "support")
+    [added] = [c for c in support["changes"] if c["path"][-1] == "[greeted_as_ava]"]
+    assert added["kind"] == "add"
+    assert added["after"] == {
+        "id": "greeted_as_ava",
+        "name": "Greeted as Ava",
+        "conversation_goal_prompt": GOAL,
+    }
+    code, out, _ = cli("plan")
+    assert "criteria[greeted_as_ava]:" in out and "scoring_mode" not in out
