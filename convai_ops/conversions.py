@@ -109,14 +109,17 @@ def _prune(data: dict[str, Any], path: Sequence[str]) -> None:
 
 
 def declared_subset(
-    value: Any, schema: Any, keep: Iterable[KeyPath] = (), path: KeyPath = ()
+    value: Any, schema: Any, keep: Iterable[KeyPath] = (), path: KeyPath = (), needed: bool = False
 ) -> Any:
     """``value`` reduced to what a request with ``schema`` accepts and what is not a default.
 
     Mappings are walked: unknown keys are dropped, and so are keys at their schema default (or
     null / ``[]`` / ``{}`` when the schema names none) unless required or leading to a key path
-    in ``keep`` (paths from the top, ``path`` being where ``value`` is). Lists and scalars are
-    leaves, kept whole. Returns a new value.
+    in ``keep`` (paths from the top, ``path`` being where ``value`` is). A tag naming the
+    object's variant (``openapi.is_tag``: ``params.system_tool_type``, a tool's ``type``) is
+    kept whenever its object is (it holds other keys, or is ``needed``: required by its
+    parent), so a plain ``end_call`` keeps its ``params``. Lists and scalars are leaves, kept
+    whole. Returns a new value.
     """
     if not isinstance(value, Mapping):
         return copy.deepcopy(value)
@@ -126,13 +129,19 @@ def declared_subset(
     keep = frozenset(keep)
     required = {k for b in openapi.object_branches(schema, value) for k in b.get("required", ())}
     out: dict[str, Any] = {}
+    tags: set[str] = set()
     for key, item in value.items():
         if key not in known:
             continue
         here = (*path, key)
-        reduced = declared_subset(item, known[key], keep, here)
+        reduced = declared_subset(item, known[key], keep, here, key in required)
         if key in required or _says_something(item, reduced, known[key], keep, here):
             out[key] = reduced
+        elif openapi.is_tag(known[key]):
+            out[key] = reduced
+            tags.add(key)
+    if tags and not (needed or set(out) - tags):
+        out = {k: v for k, v in out.items() if k not in tags}
     return out
 
 
