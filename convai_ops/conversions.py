@@ -4,7 +4,8 @@
   *declared subset* of ``conversation_config`` / ``platform_settings`` (only keys the request
   schemas accept, minus values equal to the schema default, list items without the keys the
   API fills in; one of ``prompt.tools`` / ``prompt.tool_ids``), the :data:`ESSENTIAL` paths
-  always, ``tags:`` only when the agent carries its managed tag, knowledge entries by id.
+  always, ``tags:`` only when the agent carries its managed tag, knowledge entries by id, the
+  ``workflow`` (:func:`workflow_data`) when it has nodes.
 - :func:`remote_test_data`: a test file's data from a ``GET /v1/convai/agent-testing/{id}``
   body; a test convai-ops created (``slug/name #hash``) is reproduced so that its content hash,
   and so its remote name, is the same.
@@ -31,7 +32,7 @@ from convai_ops.spec import (
     canonical_json,
     openapi,
 )
-from convai_ops.spec.defaults import SECTION_SCHEMAS, strip_list_defaults
+from convai_ops.spec.defaults import SECTION_SCHEMAS, strip_defaults, strip_list_defaults
 from convai_ops.spec.schema import validator
 from convai_ops.spec.yamlio import field_name
 from convai_ops.state import managed_tag
@@ -49,6 +50,7 @@ __all__ = [
     "kb_entry",
     "local_test_name",
     "remote_test_data",
+    "workflow_data",
 ]
 
 KeyPath = tuple[str, ...]
@@ -56,6 +58,7 @@ _SECTIONS = {
     "conversation_config": "ConversationalConfigAPIModel-Input",
     "platform_settings": "AgentPlatformSettingsRequestModel",
 }
+_WORKFLOW = "AgentWorkflowResponseModel"
 _PROMPT = ("conversation_config", "agent", "prompt", "prompt")
 _KB = ("conversation_config", "agent", "prompt", "knowledge_base")
 _TESTS = ("platform_settings", "testing", "attached_tests")
@@ -162,7 +165,7 @@ def _open_entry(
     item: Any, schema: Any, key: str, parent: Any, keep: Iterable[KeyPath], path: KeyPath
 ) -> Any:
     sub = openapi.value_schema(schema, key, parent)
-    return copy.deepcopy(item) if sub is None else declared_subset(item, sub, keep, path)
+    return copy.deepcopy(item) if sub is None else declared_subset(item, sub, keep, path, True)
 
 
 def _is_default(value: Any, schema: Any) -> bool:
@@ -200,11 +203,25 @@ def agent_file_data(
         reduced = declared_subset(config[section], openapi.component(component), keep, (section,))
         if reduced:
             data[section] = {k: reduced[k] for k in sorted(reduced, key=lambda k: k != "agent")}
+    workflow = workflow_data(live.get("workflow"))
+    if workflow is not None:
+        data["workflow"] = workflow
     locators = dig(live, _KB)
     if isinstance(locators, list) and locators:
         data["knowledge_base"] = [kb_entry(loc) for loc in locators]
     notes.extend(_repair(data))
     return data, prompt if to_file else None, notes
+
+
+def workflow_data(workflow: Any) -> dict[str, Any] | None:
+    """``workflow:`` of agent.yaml from a GET agent's ``workflow``; ``None`` when it has no
+    nodes. Every node and edge is kept (each with its ``type``), without the keys the API's
+    response defaults (``AgentWorkflowResponseModel``) give back, so it fills back to what the
+    GET answered (``plan.workflow_view``)."""
+    if not isinstance(workflow, Mapping) or not workflow.get("nodes"):
+        return None
+    reduced: dict[str, Any] = strip_defaults(dict(workflow), _WORKFLOW)
+    return reduced
 
 
 def _one_tools_field(config: dict[str, Any]) -> None:

@@ -2,7 +2,8 @@
 
 ``spec.update_yaml`` keeps comments and key order and rewrites only changed values;
 ``prompt.md`` is rewritten only when the prompt changed. Fields the repository does not declare
-stay undeclared; the agent's documents and tests are adopted as a whole (a document the
+stay undeclared; a declared ``workflow:`` is replaced whole when the live graph differs; the
+agent's documents and tests are adopted as a whole (a document the
 repository lacks becomes a ``knowledge_base:`` entry by id, a test a ``tests/*.yaml`` file, as
 ``import`` writes them). Pull never deletes a file: what it cannot adopt is reported as a note.
 Reads the live agents through ``state.read_snapshot`` (``GET /v1/convai/agents/{id}``).
@@ -23,9 +24,11 @@ from convai_ops.conversions import (
     kb_entry,
     local_test_name,
     remote_test_data,
+    workflow_data,
 )
 from convai_ops.dicts import json_equal
 from convai_ops.importer import write_prompt, write_test_file
+from convai_ops.plan import workflow_view
 from convai_ops.spec import READ_ONLY_SETTINGS, load_project, update_yaml
 from convai_ops.spec.defaults import (
     SECTION_SCHEMAS,
@@ -141,7 +144,18 @@ def _pulled_agent(
             for target, skip in ((pulled, frozen | shadowed), (override, frozen)):
                 if section in target:
                     target[section] = _reproject(target[section], live[section], skip, (section,))
+    if isinstance(pulled.get("workflow"), dict) and ("workflow",) not in frozen:
+        pulled["workflow"] = _pulled_workflow(pulled["workflow"], live.get("workflow"))
     return pulled
+
+
+def _pulled_workflow(declared: dict[str, Any], live: Any) -> dict[str, Any]:
+    """The declared workflow when it equals the live one (compared whole, as the plan does),
+    else the live one as import writes it; a live agent without a workflow keeps the declared
+    one (the next apply writes it)."""
+    if json_equal(workflow_view(declared), workflow_view(live)):
+        return declared
+    return workflow_data(live) or declared
 
 
 def _pointer(pointer: str) -> KeyPath:
