@@ -8,10 +8,13 @@ for its test run sends nothing):
    (``POST /v1/convai/agents/create``); its config arrives through the
    same gate as any change.
 2. Main is read (``GET /v1/convai/agents/{id}``); if it moved since the plan, stop.
-3. Knowledge-base files are uploaded under content-addressed names (never overwritten);
+3. Tools the agent names are resolved to the workspace tools with the files' content, created
+   when missing (``workspace_tools.resolve_tools``; a tool main uses is never changed);
+   knowledge-base files are uploaded under content-addressed names (never overwritten);
    tests are created under content-addressed names (``testing.sync_tests``).
 4. ``POST /v1/convai/agents/{id}/branches`` from main's version carries the declared
-   ``conversation_config`` (with the document locators) and the *versioned* subset of
+   ``conversation_config`` (with the document locators and ``prompt.tool_ids``) and the
+   *versioned* subset of
    ``platform_settings`` only (:mod:`convai_ops.unversioned`).
 5. The tests run on that branch, named in the run-tests call (``testing.run_agent_tests``).
 6. All passed and main still at the same version -> merge
@@ -53,6 +56,7 @@ from convai_ops.plan import AgentPlan, Plan, make_agent_plan
 from convai_ops.state import RemoteAgent, RemoteIndex, managed_tag, map_bounded
 from convai_ops.testing import PollPolicy, SyncedTest, TestReport, run_agent_tests, sync_tests
 from convai_ops.unversioned import needs_tests, unversioned_body, versioned_platform_settings
+from convai_ops.workspace_tools import main_tool_ids, resolve_tools
 
 if TYPE_CHECKING:
     from convai_ops.api import ConvaiClient
@@ -213,14 +217,33 @@ def stage_agent(ctx: ApplyContext, planned: AgentPlan, *, branch_name: str | Non
         agent_id, created = _create_shell(ctx, spec), True
     main = _read_main(ctx, spec, agent_id, None if created else planned.base_version_id)
     existing = _find_branch(ctx, spec, main, branch_name) if branch_name else None
-    tests = tuple(sync_tests(ctx.client, spec.slug, spec.tests, ctx.index))
+    tool_ids = _sync_tools(ctx, spec, main)
+    tests = tuple(sync_tests(ctx.client, spec.slug, spec.tests, ctx.index, tool_ids))
     locators = sync_knowledge(ctx.client, spec, ctx.index, ctx.report)
-    branch_id, version_id = _stage_branch(ctx, spec, main, tests, locators, branch_name, existing)
+    refs = _References(locators, [tool_ids[name] for name in spec.tools or ()])
+    branch_id, version_id = _stage_branch(ctx, spec, main, tests, refs, branch_name, existing)
     if spec.knowledge:  # tests must not run before the documents are RAG-indexed
         say = functools.partial(ctx.report, spec.slug)
         wait_for_rag_indexes(ctx.client, agent_id, branch_id, ctx.options.policy, say)
     report = _run_tests(ctx, spec.slug, agent_id, tests, branch_id)
     return Staged(agent_id, created, main, branch_id, tests, report, version_id)
+
+
+def _sync_tools(ctx: ApplyContext, spec: AgentSpec, main: RemoteAgent) -> dict[str, str]:
+    """``{name: tool id}`` of the tools the agent and its tests name: the workspace tools with
+    the files' content (main's own first), created when missing; never one main uses changed."""
+    say = functools.partial(ctx.report, spec.slug)
+    prefer = main_tool_ids(main.config)
+    tools = ctx.project.tools
+    return resolve_tools(ctx.client, spec, tools, ctx.index.tools, prefer, say)
+
+
+@dataclass(frozen=True)
+class _References:
+    """What the branch's prompt points at: document locators and (``tools:``) tool ids."""
+
+    locators: list[dict[str, Any]]
+    tool_ids: list[str]
 
 
 def _apply_agent(ctx: ApplyContext, planned: AgentPlan) -> AgentOutcome:
@@ -267,7 +290,10 @@ def _write_directly(ctx: ApplyContext, planned: AgentPlan) -> AgentOutcome:
     """
     spec, agent_id = ctx.project.agent(planned.slug), str(planned.agent_id)
     main = _read_main(ctx, spec, agent_id, planned.base_version_id)
-    tests = sync_tests(ctx.client, spec.slug, spec.tests, ctx.index) if needs_tests(planned) else []
+    tests = []
+    if needs_tests(planned):
+        tool_ids = _sync_tools(ctx, spec, main)
+        tests = sync_tests(ctx.client, spec.slug, spec.tests, ctx.index, tool_ids)
     report = _run_tests(ctx, spec.slug, agent_id, tests, None) if tests else None
     if report is not None and not report.ok:
         names = ", ".join(v.name for v in report.failed)
@@ -317,12 +343,12 @@ def _stage_branch(
     spec: AgentSpec,
     main: RemoteAgent,
     tests: Sequence[SyncedTest],
-    locators: list[dict[str, Any]],
+    refs: _References,
     branch_name: str | None,
     existing: str | None,
 ) -> tuple[str, str | None]:
     """Write the change on the branch; return ``(branch_id, its new version_id)``."""
-    conversation, platform = _branch_config(ctx, spec, tests, locators)
+    conversation, platform = _branch_config(ctx, spec, tests, refs)
     change: dict[str, Any] = {"conversation_config": conversation, "platform_settings": platform}
     workflow = spec.desired(ctx.options.environment).get("workflow")
     if workflow is not None:  # versioned: the branch holds it, the API replaces it whole
@@ -373,16 +399,20 @@ def _find_branch(ctx: ApplyContext, spec: AgentSpec, main: RemoteAgent, name: st
 
 
 def _branch_config(
-    ctx: ApplyContext, spec: AgentSpec, tests: Sequence[SyncedTest], locators: list[dict[str, Any]]
+    ctx: ApplyContext, spec: AgentSpec, tests: Sequence[SyncedTest], refs: _References
 ) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The branch's ``conversation_config`` (with the document locators) and the versioned
-    subset of ``platform_settings``: agent-wide settings and the attached tests stay off the
-    branch (written on main after the merge); the tests are named in the run-tests call."""
+    """The branch's ``conversation_config`` (with the document locators and, when the agent
+    declares ``tools:``, the ``prompt.tool_ids``) and the versioned subset of
+    ``platform_settings``: agent-wide settings and the attached tests stay off the branch
+    (written on main after the merge); the tests are named in the run-tests call."""
     desired = spec.desired(ctx.options.environment)
     conversation = copy.deepcopy(desired.get("conversation_config") or {})
     if spec.knowledge:
         prompt = conversation.setdefault("agent", {}).setdefault("prompt", {})
-        prompt["knowledge_base"] = locators
+        prompt["knowledge_base"] = refs.locators
+    if spec.tools is not None:
+        prompt = conversation.setdefault("agent", {}).setdefault("prompt", {})
+        prompt["tool_ids"] = refs.tool_ids
     return conversation, versioned_platform_settings(desired)
 
 

@@ -18,7 +18,7 @@ from convai_ops.cli_common import api_options, load, make_client, select_agents
 
 __all__ = ["COMMANDS"]
 
-SCHEMA_KINDS = ("project", "agent", "test")
+SCHEMA_KINDS = ("project", "agent", "test", "tool")
 
 EPILOG_IMPORT = """\b
 Examples:

@@ -65,6 +65,7 @@ def test_command(
             repeat=repeat,
             policy=policy,
             progress=reporter,
+            project_tools=project.tools,
         )
     click.echo(render_test_runs(runs), nl=False)
     if junit:

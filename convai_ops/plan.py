@@ -9,7 +9,12 @@ holding only what the repository declares:
 - ``knowledge_base``: the sorted document names (content-addressed for local files);
 - ``tests``: the sorted remote test names (content-addressed) attached to the agent;
 - ``workflow`` (when declared): the whole graph on both sides, response defaults filled in
-  (:func:`workflow_view`): a write replaces it whole, so what the repository lacks differs.
+  (:func:`workflow_view`): a write replaces it whole, so what the repository lacks differs;
+- ``tools`` (when ``agent.yaml`` declares ``tools:``): ``{name: tool_config}`` of the declared
+  ``tools/<name>.yaml`` against the workspace tools main's ``prompt.tool_ids`` point at (keyed by
+  their names; an id the tools list does not know is keyed by the id), each ``tool_config``
+  with its response schema's defaults filled (``workspace_tools.comparable``). A tool change is
+  gated: the changed tool is a new workspace tool, referenced from the branch only.
 
 List items are compared with the API's response defaults filled in on both sides
 (:func:`with_list_defaults`), so an item declared with its required fields only equals the
@@ -38,6 +43,7 @@ from deepdiff.operator import BaseOperator
 from pydantic import BaseModel, ConfigDict
 
 from convai_ops.dicts import json_equal
+from convai_ops.reference_check import check_references
 from convai_ops.spec.defaults import SECTION_SCHEMAS, fill_defaults
 from convai_ops.state import (
     RemoteAgent,
@@ -50,6 +56,7 @@ from convai_ops.state import (
     remote_test_name,
 )
 from convai_ops.versioning import is_versioned_path
+from convai_ops.workspace_tools import comparable
 
 if TYPE_CHECKING:
     from convai_ops.api import ConvaiClient
@@ -78,6 +85,7 @@ _CONFIG_KEYS = ("name", "tags", "conversation_config", "platform_settings", "wor
 _WORKFLOW_SCHEMA = "AgentWorkflowResponseModel"
 _KB_PATH = ("conversation_config", "agent", "prompt", "knowledge_base")
 _TESTS_PATH = ("platform_settings", "testing", "attached_tests")
+_TOOL_IDS_PATH = ("conversation_config", "agent", "prompt", "tool_ids")
 
 
 class _Frozen(BaseModel):
@@ -160,7 +168,9 @@ def build_plan(client: ConvaiClient, project: Project, settings: Settings) -> tu
     """Read the remote state of ``project``'s agents and plan them; returns both.
 
     The same plan as ``make_plan(project, snapshot, ...)``, but each agent is planned as soon
-    as its read arrives, while the others are still being read.
+    as its read arrives, while the others are still being read. Raises ``SpecError`` for a
+    reference missing in the environment (``reference_check.check_references``): nothing
+    can be applied from such a plan.
     """
     env, ignore = settings.environment, tuple(project.config.ignore)
     planned: dict[str, AgentPlan] = {}
@@ -171,6 +181,7 @@ def build_plan(client: ConvaiClient, project: Project, settings: Settings) -> tu
     snapshot = read_snapshot(
         client, project.agents, env, concurrency=settings.concurrency, on_agent=plan_one
     )
+    check_references(project, snapshot.index, env)
     agents = tuple(planned[spec.slug] for spec in project.agents)
     return Plan(environment=env, base_url=settings.base_url, agents=agents), snapshot
 
@@ -225,6 +236,8 @@ def desired_view(spec: AgentSpec, env: str) -> dict[str, Any]:
         view["tests"] = sorted(remote_test_name(spec.slug, t) for t in spec.tests)
     if "workflow" in view:
         view["workflow"] = workflow_view(view["workflow"])
+    if spec.tools is not None:
+        view["tools"] = {tool.name: comparable(tool.tool_config) for tool in spec.tool_specs}
     return with_list_defaults(view)
 
 
@@ -243,7 +256,21 @@ def remote_view(
     if "tests" in desired:
         attached = _dig(config, _TESTS_PATH) or []
         view["tests"] = sorted(index.test_names.get(t["test_id"], t["test_id"]) for t in attached)
+    if "tools" in desired:
+        view["tools"] = _remote_tools(config, index)
     return view
+
+
+def _remote_tools(config: Mapping[str, Any], index: RemoteIndex) -> dict[str, Any]:
+    """``{name: tool_config}`` of the tools main's ``prompt.tool_ids`` name (see module doc)."""
+    tools: dict[str, Any] = {}
+    for tool_id in _dig(config, _TOOL_IDS_PATH) or []:
+        listed = index.tools.config(str(tool_id))
+        if listed is None:
+            tools[str(tool_id)] = None
+        else:
+            tools[str(listed.get("name", tool_id))] = comparable(listed)
+    return tools
 
 
 def with_list_defaults(view: dict[str, Any]) -> dict[str, Any]:

@@ -25,6 +25,7 @@ from convai_ops.knowledge import wait_for_rag_indexes
 from convai_ops.plan import build_plan
 from convai_ops.state import map_bounded
 from convai_ops.testing import PollPolicy, TestReport, run_agent_tests, sync_tests
+from convai_ops.workspace_tools import resolve_tools
 
 if TYPE_CHECKING:
     from convai_ops.api import ConvaiClient
@@ -161,8 +162,12 @@ def _gate(promotion: Promotion, moving: Sequence[AgentPlan], say: Reporter) -> l
     def test_on_source(planned: AgentPlan) -> GateResult:
         spec = promotion.project.agent(planned.slug)
         agent_id = str(ids[planned.slug])
-        tests = sync_tests(source.client, spec.slug, spec.tests, promotion.source_index)
         progress = _progress(say, spec.slug, source.name)
+        index = promotion.source_index
+        tools = resolve_tools(
+            source.client, spec, promotion.project.tools, index.tools, (), progress
+        )
+        tests = sync_tests(source.client, spec.slug, spec.tests, index, tools)
         if not tests:
             progress("no tests declared: nothing to run")
             return GateResult(spec.slug, TestReport(agent_id, None, (), ()))

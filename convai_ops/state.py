@@ -2,8 +2,9 @@
 
 Reading costs one ``GET /v1/convai/agents/{id}`` per agent plus amortised list calls:
 ``GET /v1/convai/agents`` (only when some agent has no explicit id and is found by its managed
-tag), ``GET /v1/convai/agent-testing`` (when some agent has tests) and
-``GET /v1/convai/knowledge-base`` (when some agent declares knowledge). The list calls and the
+tag), ``GET /v1/convai/agent-testing`` (when some agent has tests),
+``GET /v1/convai/knowledge-base`` (when some agent declares knowledge) and
+``GET /v1/convai/tools`` (when some agent names tools or has a tool test). The list calls and the
 agent reads overlap (:func:`read_snapshot`); the client's limiter bounds requests in flight.
 
 Identity: an agent is the id in ``agent.yaml`` ``environments.<env>`` when given, else the agent
@@ -16,6 +17,8 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
+
+from convai_ops.workspace_tools import ToolIndex
 
 if TYPE_CHECKING:
     from convai_ops.api import ConvaiClient
@@ -90,12 +93,16 @@ class RemoteAgent:
 
 @dataclass(frozen=True)
 class RemoteIndex:
-    """What the amortised list calls found: managed agents, tests and documents by name."""
+    """What the amortised list calls found: managed agents, tests and documents by name,
+    every document id (``all_document_ids``; ``None`` when the list was not read) and the
+    workspace tools (``tools``, empty when not listed)."""
 
     agent_ids: Mapping[str, str] = field(default_factory=dict)  # slug -> agent id
     test_ids: Mapping[str, str] = field(default_factory=dict)  # remote test name -> id
     test_names: Mapping[str, str] = field(default_factory=dict)  # id -> remote test name
     document_ids: Mapping[str, str] = field(default_factory=dict)  # document name -> id
+    all_document_ids: frozenset[str] | None = None
+    tools: ToolIndex = field(default_factory=ToolIndex)
 
 
 def fetch_index(client: ConvaiClient, agents: Sequence[AgentSpec], env: str) -> RemoteIndex:
@@ -122,21 +129,26 @@ class _Lists:
     summaries as a lazy iterator the caller drains (``None`` when not needed)."""
 
     tests: Future[dict[str, str]] | None
-    documents: Future[dict[str, str]] | None
+    documents: Future[list[dict[str, Any]]] | None
     agents: Iterator[dict[str, Any]] | None
+    tools: Future[list[dict[str, Any]]] | None = None
 
     @classmethod
     def start(
         cls, pool: ThreadPoolExecutor, client: ConvaiClient, agents: Sequence[AgentSpec], env: str
     ) -> _Lists:
-        """Submit the tests and documents lists ``agents`` need; prepare the agents list."""
-        tests = documents = None
+        """Submit the tests, documents and tools lists ``agents`` need; prepare the agents
+        list."""
+        tests = documents = tools = None
         if any(a.tests for a in agents):
             tests = pool.submit(_by_name, lambda: client.iter_tests(page_size=100))
         if any(a.knowledge for a in agents):
-            documents = pool.submit(_by_name, client.iter_documents)
+            documents = pool.submit(lambda: list(client.iter_documents()))
+        if any(_uses_tools(a) for a in agents):
+            tools = pool.submit(lambda: list(client.iter_tools(page_size=100)))
         wanted = any(a.agent_id(env) is None for a in agents)
-        return cls(tests, documents, client.iter_agents(page_size=100) if wanted else None)
+        agent_pages = client.iter_agents(page_size=100) if wanted else None
+        return cls(tests, documents, agent_pages, tools)
 
     def managed_agents(self) -> Iterator[tuple[str, str]]:
         """Yield ``(slug, agent id)`` for each managed agent as its page arrives; each slug
@@ -150,11 +162,19 @@ class _Lists:
                     yield slug, summary["agent_id"]
 
     def index(self, agent_ids: Mapping[str, str]) -> RemoteIndex:
-        """Wait for the tests and documents lists; the index with ``agent_ids``."""
+        """Wait for the tests, documents and tools lists; the index with ``agent_ids``."""
         tests = self.tests.result() if self.tests else {}
-        documents = self.documents.result() if self.documents else {}
+        documents = self.documents.result() if self.documents else None
         names = {test_id: name for name, test_id in tests.items()}
-        return RemoteIndex(agent_ids, tests, names, documents)
+        by_name = {d["name"]: d["id"] for d in documents or ()}
+        ids = frozenset(str(d["id"]) for d in documents) if documents is not None else None
+        tools = ToolIndex(self.tools.result() if self.tools else ())
+        return RemoteIndex(agent_ids, tests, names, by_name, ids, tools)
+
+
+def _uses_tools(agent: AgentSpec) -> bool:
+    """The agent names tools, or has a tool test (its ``referenced_tool`` is resolved)."""
+    return agent.tools is not None or any(t.type == "tool" for t in agent.tests)
 
 
 def _by_name(items: Callable[[], Iterable[Mapping[str, Any]]]) -> dict[str, str]:

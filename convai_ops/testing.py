@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import copy
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -22,10 +23,11 @@ from convai_ops.agent_branches import find_branch, not_found_message, require_br
 from convai_ops.errors import TestRunError, UsageError
 from convai_ops.knowledge import wait_for_rag_indexes
 from convai_ops.state import RemoteIndex, fetch_index, remote_test_name
+from convai_ops.workspace_tools import main_tool_ids, resolve_tools
 
 if TYPE_CHECKING:
     from convai_ops.api import ConvaiClient
-    from convai_ops.spec import AgentSpec, TestSpec
+    from convai_ops.spec import AgentSpec, TestSpec, ToolSpec
 
 __all__ = [
     "AgentTestRun",
@@ -105,19 +107,47 @@ class TestReport:
 
 
 def sync_tests(
-    client: ConvaiClient, slug: str, tests: Sequence[TestSpec], index: RemoteIndex
+    client: ConvaiClient,
+    slug: str,
+    tests: Sequence[TestSpec],
+    index: RemoteIndex,
+    tool_ids: Mapping[str, str] | None = None,
 ) -> list[SyncedTest]:
     """Make sure each test exists remotely under its content-addressed name; return the ids.
 
     Existing tests (found in ``index``) are never modified, so concurrent pull requests that
-    change the same YAML test differently each get their own remote test.
+    change the same YAML test differently each get their own remote test. A tool test's
+    ``referenced_tool: {name}`` is sent as ``{id, type}`` of ``tool_ids[name]`` (this
+    environment's tool, ``workspace_tools.resolve_tools``). Calls
+    ``POST /v1/convai/agent-testing/create``; raises ``UsageError`` for a tool name missing
+    from ``tool_ids``.
     """
     synced = []
     for test in tests:
         name = remote_test_name(slug, test)
-        test_id = index.test_ids.get(name) or client.create_test({**test.body, "name": name})
+        test_id = index.test_ids.get(name)
+        if test_id is None:
+            body = _resolved_body(test, tool_ids or {}, index)
+            test_id = client.create_test({**body, "name": name})
         synced.append(SyncedTest(test, test_id, name))
     return synced
+
+
+def _resolved_body(
+    test: TestSpec, tool_ids: Mapping[str, str], index: RemoteIndex
+) -> dict[str, Any]:
+    """The test's body with a tool named by ``{name}`` given by ``{id, type}``."""
+    tool_name = test.tool_name
+    if tool_name is None:
+        return test.body
+    if tool_name not in tool_ids:
+        raise UsageError(f"{test.path}: tool {tool_name!r} has no id in this environment")
+    tool_id = tool_ids[tool_name]
+    config = index.tools.config(tool_id) or {}
+    body = copy.deepcopy(test.body)
+    reference = {"id": tool_id, "type": str(config.get("type", "webhook"))}
+    body["tool_call_parameters"]["referenced_tool"] = reference
+    return body
 
 
 def run_agent_tests(
@@ -250,12 +280,15 @@ def test_agents(
     repeat: int | None = None,
     policy: PollPolicy | None = None,
     progress: Callable[[str, str], None] | None = None,
+    project_tools: Sequence[ToolSpec] = (),
 ) -> list[AgentTestRun]:
     """Run each agent's repository tests on its main, or on ``branch`` (id or name).
 
     Reads ``GET /v1/convai/agents`` / ``agent-testing`` lists once, then per agent syncs the
     tests, waits for the RAG index of its documents (:func:`knowledge.wait_for_rag_indexes`)
-    and runs them (``run_agent_tests``). Raises ``UsageError`` for an unknown branch, and
+    and runs them (``run_agent_tests``). A tool test's tool (one of ``project_tools``) is the
+    workspace tool with its content, created if missing. Raises ``UsageError`` for an unknown
+    branch, and
     before any call for a ``branch`` that is neither an id nor a valid branch name;
     ``KnowledgeIndexError`` for a document that cannot be indexed in time.
     """
@@ -269,8 +302,9 @@ def test_agents(
             runs.append(AgentTestRun(spec.slug, "", None))
             continue
         branch_id = _branch_id(client, agent_id, branch) if branch else None
-        tests = sync_tests(client, spec.slug, spec.tests, index)
         say = (lambda m, s=spec.slug: progress(s, m)) if progress else None
+        tool_ids = _tool_ids(client, spec, agent_id, project_tools, index, say)
+        tests = sync_tests(client, spec.slug, spec.tests, index, tool_ids)
         if spec.knowledge:  # documents may still be indexing: never test before they are
             wait_for_rag_indexes(client, agent_id, branch_id, policy or PollPolicy(), say)
         report = run_agent_tests(
@@ -281,6 +315,21 @@ def test_agents(
 
 
 test_agents.__test__ = False  # type: ignore[attr-defined]
+
+
+def _tool_ids(
+    client: ConvaiClient,
+    spec: AgentSpec,
+    agent_id: str,
+    tools: Sequence[ToolSpec],
+    index: RemoteIndex,
+    say: Progress | None,
+) -> dict[str, str]:
+    """The tools ``spec``'s tests name, resolved (main's own first; see ``resolve_tools``)."""
+    if spec.tools is None and not any(t.tool_name for t in spec.tests):
+        return {}
+    prefer = main_tool_ids(client.get_agent(agent_id))
+    return resolve_tools(client, spec, tools, index.tools, prefer, say or (lambda _: None))
 
 
 def _branch_id(client: ConvaiClient, agent_id: str, branch: str) -> str:

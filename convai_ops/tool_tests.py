@@ -29,28 +29,32 @@ def check_tool_tests(project: Project) -> None:
     """Check every ``tool`` test against its agent; raise :class:`SpecError` (``file:line``) for
     the first problem.
 
-    A test's ``referenced_tool.id`` must be one of the agent's ``tools`` (name or id) when the
-    agent declares them; parameter paths must be unique and non-empty; ``regex`` patterns must
+    A test's ``referenced_tool.id`` must not be the name of a ``tools/<name>.yaml`` (a tool is
+    named by ``referenced_tool: {name: ...}``; an id is one workspace's, checked during plan);
+    parameter paths must be unique and non-empty; ``regex`` patterns must
     compile; ``verify_absence`` takes no parameter checks; no ``TODO:`` placeholder may be left.
     No network.
     """
     for agent in project.agents:
         for test in agent.tests:
             if test.type == "tool":
-                problem = next(_tool_problems(agent, test.body), None)
+                names = [tool.name for tool in project.tools]
+                problem = next(_tool_problems(agent, test.body, names), None)
                 if problem is not None:
                     raise _spec_error(test.path, *problem)
 
 
-def _tool_problems(agent: AgentSpec, body: Mapping[str, Any]) -> Iterator[Problem]:
+def _tool_problems(
+    agent: AgentSpec, body: Mapping[str, Any], names: Sequence[str]
+) -> Iterator[Problem]:
     expectation = body.get("tool_call_parameters") or {}
     root = ("tool_call_parameters",)
     reference = (expectation.get("referenced_tool") or {}).get("id")
-    if reference and agent.tools is not None and reference not in agent.tools:
-        known = ", ".join(agent.tools) or "none"
+    if reference and (reference in names or reference in (agent.tools or ())):
         yield (
             (*root, "referenced_tool", "id"),
-            f"{reference!r} is not a tool of agent {agent.slug} (tools: {known})",
+            f"{reference!r} is a tool name, not an id (ids differ in every workspace): "
+            f"write referenced_tool: {{name: {reference}}}",
         )
     checks = expectation.get("parameters") or []
     if expectation.get("verify_absence") and checks:

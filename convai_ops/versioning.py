@@ -29,7 +29,8 @@ VERSIONED_PLATFORM_SETTINGS = frozenset({"evaluation", "widget", "data_collectio
 #: Top-level agent fields that are metadata of the agent, never part of a version.
 AGENT_METADATA = frozenset({"name", "tags"})
 # Plan-view keys (see convai_ops.plan) standing for fields inside the config.
-_VIEW_ALIASES = {"knowledge_base": True, "tests": False}  # prompt locators; attached_tests
+# prompt locators; attached_tests; the workspace tools prompt.tool_ids names
+_VIEW_ALIASES = {"knowledge_base": True, "tests": False, "tools": True}
 
 
 def is_versioned_path(path: Sequence[str]) -> bool:
@@ -39,7 +40,8 @@ def is_versioned_path(path: Sequence[str]) -> bool:
     ``("conversation_config", ...)`` and ``("workflow", ...)``: True; ``("platform_settings",
     key, ...)``: ``key in VERSIONED_PLATFORM_SETTINGS``; ``("name",)``, ``("tags",)``: False.
     The plan view's ``knowledge_base`` (document locators in the prompt) is versioned, its
-    ``tests`` (``platform_settings.testing.attached_tests``) is not. ``("platform_settings",)``
+    ``tests`` (``platform_settings.testing.attached_tests``) is not; its ``tools`` (the tools
+    ``prompt.tool_ids`` names) is. ``("platform_settings",)``
     alone (the whole object) counts as versioned: it may hold versioned keys.
     """
     if not path:

@@ -1,4 +1,4 @@
-"""Workspace tools: list, read, create, update, delete."""
+"""Workspace tools: list, read, create, update, delete, dependants."""
 
 from __future__ import annotations
 
@@ -47,6 +47,22 @@ class ToolsMixin(BaseClient):
         :class:`RequestValidationError`.
         """
         return self._object("PATCH", _TOOL, path_params={"tool_id": tool_id}, json=body)
+
+    def tool_dependents(self, tool_id: str) -> dict[str, list[dict[str, Any]]]:
+        """Return ``{"agents": [...], "branches": [...]}`` using the tool: agents as ``{id,
+        name, type available/unknown, ...}``, branches as ``{agent_id, agent_name, branch_id,
+        branch_name, is_main}`` (first page, up to 100 agents).
+
+        Calls ``GET /v1/convai/tools/{tool_id}/dependent-agents``. Raises
+        :class:`NotFoundError`.
+        """
+        page = self._object(
+            "GET",
+            _TOOL + "/dependent-agents",
+            path_params={"tool_id": tool_id},
+            params={"page_size": 100},
+        )
+        return {key: list(page.get(key) or []) for key in ("agents", "branches")}
 
     def delete_tool(self, tool_id: str) -> None:
         """Delete a tool. Calls ``DELETE /v1/convai/tools/{tool_id}``.

@@ -9,11 +9,18 @@ from __future__ import annotations
 from typing import Any, cast
 
 from convai_ops.emulator.core import ACCESS_INFO, Emulator
-from convai_ops.emulator.problems import not_found
+from convai_ops.emulator.problems import InvalidRequest, not_found
 from convai_ops.emulator.schema import prune
 from convai_ops.emulator.store import Test, TestType
 
-__all__ = ["create_test", "find_test", "response_of", "run_info_of", "summary_of", "update_test"]
+__all__ = [
+    "check_tool_reference",
+    "create_test",
+    "response_of",
+    "run_info_of",
+    "summary_of",
+    "update_test",
+]
 
 _SCHEMAS: dict[str, tuple[str, str, str, str]] = {  # create, update, get, run's test_info
     "llm": (
@@ -38,9 +45,11 @@ _SCHEMAS: dict[str, tuple[str, str, str, str]] = {  # create, update, get, run's
 
 
 def create_test(emu: Emulator, body: dict[str, Any]) -> Test:
-    """Store a test from a ``Create*TestRequest`` body."""
+    """Store a test from a ``Create*TestRequest`` body; 422 for a ``referenced_tool.id`` that
+    is no tool of the workspace (:func:`check_tool_reference`)."""
     now = int(emu.now())
     kind = cast(TestType, body.get("type", "llm"))
+    check_tool_reference(emu, body)
     test = Test(
         id=emu.new_id(),
         name=body["name"],
@@ -62,12 +71,28 @@ def find_test(emu: Emulator, test_id: str) -> Test:
 
 
 def update_test(emu: Emulator, test: Test, body: dict[str, Any]) -> None:
-    """Replace the test's body with an ``Update*TestRequest`` body."""
+    """Replace the test's body with an ``Update*TestRequest`` body (422 as on create)."""
     kind = cast(TestType, body.get("type", test.type))
+    check_tool_reference(emu, body)
     test.type = kind
     test.name = body["name"]
     test.body = prune({**body, "type": kind}, _SCHEMAS[kind][1])
     test.updated_at = int(emu.now())
+
+
+def check_tool_reference(emu: Emulator, body: dict[str, Any]) -> None:
+    """Raise 422 when ``tool_call_parameters.referenced_tool.id`` is not the id of a workspace
+    tool: it is a workspace tool id, and a tool name is not one (BEHAVIOUR.md "Reads and
+    writes of agent config"; the stricter reading: refused when written)."""
+    expectation = body.get("tool_call_parameters")
+    reference = expectation.get("referenced_tool") if isinstance(expectation, dict) else None
+    tool_id = reference.get("id") if isinstance(reference, dict) else None
+    if tool_id is not None and tool_id not in emu.store.tools:
+        raise InvalidRequest.one(
+            ["body", "tool_call_parameters", "referenced_tool", "id"],
+            f"Tool {tool_id!r} does not exist.",
+            "value_error",
+        )
 
 
 def response_of(test: Test) -> dict[str, Any]:

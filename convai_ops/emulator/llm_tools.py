@@ -32,7 +32,9 @@ Parameters are the properties of a client tool's ``parameters`` and of a webhook
 How a tool test is judged (:func:`evaluate_tool_call`)
 ------------------------------------------------------
 ``tool_call_parameters`` absent: success (nothing is evaluated). A call *matches* when its
-tool id or name equals ``referenced_tool.id`` (any call matches without ``referenced_tool``).
+tool's id (an inline tool's name, as it has no id) equals ``referenced_tool.id`` (any call
+matches without ``referenced_tool``): a tool of the same name under another id (an older copy)
+does not match, as a tool name is not an id (BEHAVIOUR.md).
 
 - ``verify_absence``: success when no call matches.
 - otherwise a matching call must exist; with ``check_any_tool_matches`` false, more than one
@@ -238,7 +240,7 @@ def evaluate_tool_call(
     if not expectation:
         return Verdict(True, (), "Success: the tool call is not evaluated.")
     reference = (expectation.get("referenced_tool") or {}).get("id")
-    matching = [c for c in calls if reference in (None, c.tool.id, c.tool.name)]
+    matching = [c for c in calls if reference is None or reference == (c.tool.id or c.tool.name)]
     called = ", ".join(call.tool.name for call in calls) or "no tool"
     wanted = f"tool {reference!r}" if reference else "a tool"
     if expectation.get("verify_absence"):

@@ -1,6 +1,6 @@
-"""Tool routes: ``/v1/convai/tools`` (POST, GET) and ``/v1/convai/tools/{tool_id}``
-(GET, PATCH, DELETE). A tool's ``tool_config`` is answered over the defaults of its type's
-response schema."""
+"""Tool routes: ``/v1/convai/tools`` (POST, GET), ``/v1/convai/tools/{tool_id}``
+(GET, PATCH, DELETE) and ``.../dependent-agents``. A tool's ``tool_config`` is answered over
+the defaults of its type's response schema."""
 
 from __future__ import annotations
 
@@ -116,3 +116,39 @@ def delete_tool_route(tool_id: str, emu: Emu, force: bool = False) -> dict[str, 
         references.drop_tool(emu, tool.id)
         del emu.store.tools[tool.id]
     return {}
+
+
+@router.get("/v1/convai/tools/{tool_id}/dependent-agents")
+def get_tool_dependent_agents_route(
+    tool_id: str,
+    emu: Emu,
+    page_size: Annotated[int, Query(ge=1, le=100)] = 30,
+    cursor: str | None = None,
+) -> dict[str, Any]:
+    """``GetToolDependentAgentsResponseModel``: the agents and branches whose tip lists the
+    tool in ``prompt.tool_ids`` (as for documents, branches are listed too)."""
+    with emu.lock:
+        users = references.users_of_tool(emu, _find(emu, tool_id).id)
+        agents = {agent.id: agent for agent, _ in users}
+        dependents = [
+            {
+                "id": agent.id,
+                "name": agent.name,
+                "type": "available",
+                "created_at_unix_secs": agent.created_at,
+                "access_level": "admin",
+            }
+            for agent in agents.values()
+        ]
+        branches = [
+            {
+                "agent_id": agent.id,
+                "agent_name": agent.name,
+                "branch_id": branch.id,
+                "branch_name": branch.name,
+                "is_main": branch.id == agent.main_branch_id,
+            }
+            for agent, branch in users
+        ]
+    found, next_cursor, has_more = page(dependents, cursor, page_size)
+    return {"agents": found, "branches": branches, "next_cursor": next_cursor, "has_more": has_more}

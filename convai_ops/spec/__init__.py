@@ -8,6 +8,7 @@ Layout read by :func:`load_project`::
     agents/<slug>/prompt.md      the system prompt (named by prompt_file)
     agents/<slug>/knowledge/*    documents for the knowledge base (all files)
     agents/<slug>/tests/*.yaml   tests (the API's create-test body + repeat, min_pass)
+    tools/<name>.yaml            workspace tools (the API's create-tool body), named by agents
 
 Every problem is a :class:`convai_ops.errors.SpecError` reading ``file:line:col: field: why``.
 """
@@ -20,6 +21,7 @@ from convai_ops.spec.models import (
     Project,
     ProjectConfig,
     TestSpec,
+    ToolSpec,
     canonical_json,
     deep_merge,
 )
@@ -48,6 +50,7 @@ __all__ = [
     "Project",
     "ProjectConfig",
     "TestSpec",
+    "ToolSpec",
     "canonical_json",
     "deep_merge",
     "dump_yaml",

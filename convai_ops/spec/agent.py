@@ -68,12 +68,23 @@ def _check_exclusive(doc: Document, spec: AgentFile, has_files: bool) -> None:
     if (has_files or spec.knowledge_base) and "knowledge_base" in prompt:
         message = "list documents under knowledge_base: or in knowledge/, not here"
         raise doc.error((*_PROMPT, "knowledge_base"), message)
-    if spec.tools is not None and "tool_ids" in prompt:
-        raise doc.error((*_PROMPT, "tool_ids"), "name tools under tools:, not here")
+    _refuse_tools_twice(doc, spec, prompt, ())
     _refuse_tools_and_ids(doc, prompt, ())
     for env, patch in spec.overrides.items():
         mine = _dig(patch.conversation_config, _PROMPT[1:])
+        _refuse_tools_twice(doc, spec, mine, ("overrides", env))
         _refuse_tools_and_ids(doc, {**prompt, **mine}, ("overrides", env), mine)
+
+
+def _refuse_tools_twice(doc: Document, spec: AgentFile, prompt: dict[str, Any], loc: Loc) -> None:
+    """Top-level ``tools:`` names the agent's tools; ``prompt.tool_ids`` / ``prompt.tools``
+    would say it again (and win or lose depending on the environment)."""
+    if spec.tools is None:
+        return
+    for key in ("tool_ids", "tools"):
+        if key in prompt:
+            message = f"name tools under the top-level tools: only, not in prompt.{key}"
+            raise doc.error((*loc, *_PROMPT, key), message)
 
 
 def _refuse_tools_and_ids(

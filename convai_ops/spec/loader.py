@@ -9,6 +9,7 @@ from convai_ops.errors import SpecError
 from convai_ops.spec.agent import load_agent
 from convai_ops.spec.models import AgentSpec, EnvironmentConfig, Project, ProjectConfig
 from convai_ops.spec.schema import ProjectFile
+from convai_ops.spec.tools import bind_tools, load_tools
 from convai_ops.spec.validate import check, did_you_mean, parse_model
 from convai_ops.spec.yamlio import read_document
 
@@ -22,16 +23,20 @@ SLUG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 def load_project(root: Path) -> Project:
     """Read the repository at ``root`` into a :class:`Project` (agents sorted by slug).
 
-    Reads ``convai-ops.yaml`` (optional), ``agents/*/agent.yaml`` with their prompt files,
-    ``knowledge/`` documents and ``tests/*.yaml``; never touches the network. Raises
+    Reads ``convai-ops.yaml`` (optional), ``tools/*.yaml``, ``agents/*/agent.yaml`` with their
+    prompt files, ``knowledge/`` documents and ``tests/*.yaml`` (an agent's ``tools:`` must name
+    tool files); never touches the network. Raises
     :class:`SpecError` (``file:line:col: field: message``) for the first problem found.
     """
     if not root.is_dir():
         raise SpecError(root, "project folder not found")
     config = load_config(root)
-    agents = tuple(load_agent(directory, config) for directory in _agent_dirs(root))
+    tools = load_tools(root)
+    agents = tuple(
+        bind_tools(load_agent(directory, config), tools) for directory in _agent_dirs(root)
+    )
     _check_unique_ids(agents)
-    return Project(root=root, config=config, agents=agents)
+    return Project(root=root, config=config, agents=agents, tools=tools)
 
 
 def load_config(root: Path) -> ProjectConfig:

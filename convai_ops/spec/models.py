@@ -1,7 +1,8 @@
 """The desired state: immutable values built by :func:`convai_ops.spec.load_project`.
 
-``Project`` holds the ``ProjectConfig`` (convai-ops.yaml) and one ``AgentSpec`` per
-``agents/<slug>/``; an agent owns its ``KnowledgeSpec`` documents and ``TestSpec`` tests.
+``Project`` holds the ``ProjectConfig`` (convai-ops.yaml), one ``AgentSpec`` per
+``agents/<slug>/`` and one ``ToolSpec`` per ``tools/<name>.yaml``; an agent owns its
+``KnowledgeSpec`` documents and ``TestSpec`` tests.
 Mappings read from YAML are plain ``dict``/``list`` values; :meth:`AgentSpec.desired` returns
 fresh copies, so callers may change what they get.
 """
@@ -26,6 +27,7 @@ __all__ = [
     "Project",
     "ProjectConfig",
     "TestSpec",
+    "ToolSpec",
     "canonical_json",
     "deep_merge",
 ]
@@ -93,11 +95,43 @@ class TestSpec(_Frozen):
     repeat: int = Field(1, ge=1, le=50)
     min_pass: int = Field(1, ge=1, le=50)
     body: dict[str, Any]
+    tool_hash: str | None = None
 
     @property
     def content_hash(self) -> str:
-        """First 12 hex digits of the sha256 of the body's canonical JSON."""
-        return hashlib.sha256(canonical_json(self.body)).hexdigest()[:12]
+        """First 12 hex digits of the sha256 of the body's canonical JSON, followed by the
+        ``tool_hash`` of the tool the test names (when it names one by ``{name: ...}``): the
+        same file gives the same remote test in every workspace, and a new one when its tool
+        changes."""
+        data = canonical_json(self.body) + (self.tool_hash or "").encode()
+        return hashlib.sha256(data).hexdigest()[:12]
+
+    @property
+    def tool_name(self) -> str | None:
+        """The tool a ``tool`` test names (``tool_call_parameters.referenced_tool.name``)."""
+        reference = (self.body.get("tool_call_parameters") or {}).get("referenced_tool") or {}
+        name = reference.get("name") if isinstance(reference, dict) else None
+        return str(name) if name is not None else None
+
+
+class ToolSpec(_Frozen):
+    """One workspace tool, ``tools/<name>.yaml``.
+
+    ``body`` is the API's create-tool request (``{tool_config: {...}, response_mocks?}``) with
+    ``tool_config.name`` set to ``name`` (the file's stem); ``content_hash`` is the first 12 hex
+    digits of the sha256 of the body's canonical JSON.
+    """
+
+    name: str
+    path: Path
+    body: dict[str, Any]
+    content_hash: str
+
+    @property
+    def tool_config(self) -> dict[str, Any]:
+        """The declared ``tool_config`` (shared: do not modify)."""
+        config: dict[str, Any] = self.body["tool_config"]
+        return config
 
 
 class AgentSpec(_Frozen):
@@ -106,7 +140,8 @@ class AgentSpec(_Frozen):
     ``conversation_config`` and ``platform_settings`` hold only the declared fields, the prompt
     file's text already at ``conversation_config.agent.prompt.prompt``. ``tags``, ``tools`` and
     ``workflow`` (``{nodes, edges, ...}``, the API's ``AgentWorkflowRequestModel``) are ``None``
-    when not declared (then not managed). ``environments`` maps an environment to the
+    when not declared (then not managed); ``tool_specs`` holds the ``ToolSpec`` of each
+    name of ``tools`` (set by ``load_project``). ``environments`` maps an environment to the
     agent id there; ``overrides`` maps an environment to a patch of ``name``, ``tags``,
     ``conversation_config``, ``platform_settings``.
     """
@@ -123,6 +158,7 @@ class AgentSpec(_Frozen):
     workflow: dict[str, Any] | None = None
     knowledge: tuple[KnowledgeSpec, ...] = ()
     tools: tuple[str, ...] | None = None
+    tool_specs: tuple[ToolSpec, ...] = ()
     tests: tuple[TestSpec, ...] = ()
     ignore: tuple[str, ...] = ()
 
@@ -155,11 +191,23 @@ class AgentSpec(_Frozen):
 
 
 class Project(_Frozen):
-    """The repository: ``root``, its ``config`` and its ``agents`` (sorted by slug)."""
+    """The repository: ``root``, its ``config``, its ``agents`` (sorted by slug) and its
+    workspace ``tools`` (``tools/<name>.yaml``, sorted by name)."""
 
     root: Path
     config: ProjectConfig = Field(default_factory=ProjectConfig)
     agents: tuple[AgentSpec, ...] = ()
+    tools: tuple[ToolSpec, ...] = ()
+
+    def tool(self, name: str) -> ToolSpec:
+        """The tool ``name``; raises :class:`UsageError` (with a suggestion) when unknown."""
+        for tool in self.tools:
+            if tool.name == name:
+                return tool
+        names = [tool.name for tool in self.tools]
+        close = difflib.get_close_matches(name, names, n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else f" (tools: {', '.join(names)})"
+        raise UsageError(f"no tool {name!r} under {self.root / 'tools'}{hint}")
 
     def agent(self, slug: str) -> AgentSpec:
         """The agent ``slug``; raises :class:`UsageError` (with a suggestion) when unknown."""

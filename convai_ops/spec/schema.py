@@ -42,7 +42,7 @@ __all__ = [
 
 Schema = dict[str, Any]
 
-SCHEMA_KINDS = ("project", "agent", "test")
+SCHEMA_KINDS = ("project", "agent", "test", "tool")
 SCHEMA_DIR = ".convai-ops/schema"
 _HEADER = "# yaml-language-server: $schema={}" + SCHEMA_DIR + "/{}.schema.json"
 SCHEMA_HEADER: Mapping[str, str] = MappingProxyType(
@@ -50,6 +50,7 @@ SCHEMA_HEADER: Mapping[str, str] = MappingProxyType(
         "project": _HEADER.format("", "project"),
         "agent": _HEADER.format("../../", "agent"),
         "test": _HEADER.format("../../../", "test"),
+        "tool": _HEADER.format("../", "tool"),
     }
 )
 """The first line of each kind of file, pointing editors at the schema written by
@@ -65,6 +66,7 @@ TEST_TYPES: Mapping[str, str] = MappingProxyType(
 """Test ``type`` -> the OpenAPI component of its create-test request body."""
 
 _CONVERSATION_CONFIG = "ConversationalConfigAPIModel-Input"
+_TOOL_REQUEST = "ToolRequestModel"
 _PLATFORM_SETTINGS = "AgentPlatformSettingsRequestModel"
 _WORKFLOW = "AgentWorkflowRequestModel"
 _MARK = "x-convai-ops-openapi"
@@ -85,6 +87,7 @@ PATTERN_HINTS: Mapping[str, str] = MappingProxyType(
         _URL: "is not an http(s) URL",
         _BASE_URL: "is not an http(s) URL",
         _VARIABLE: "is not an environment variable name",
+        r"^[a-zA-Z0-9_-]{1,64}$": "is not a tool name (letters, digits, '_', '-'; 1-64)",
     }
 )
 """What a value failing one of the file formats' patterns is told."""
@@ -168,7 +171,9 @@ class AgentFile(_FileModel):
         json_schema_extra={_MARK: _WORKFLOW},
     )
     knowledge_base: list[KnowledgeEntry] = Field(default_factory=list)
-    tools: list[Text] | None = Field(None, description="Tool names or ids.")
+    tools: list[Text] | None = Field(
+        None, description="Names of the workspace tools the agent uses (tools/<name>.yaml)."
+    )
     overrides: dict[Name, OverrideFile] = Field(default_factory=dict)
     ignore: list[JsonPointer] = Field(default_factory=list)
 
@@ -216,6 +221,8 @@ def _schema(kind: str) -> Schema:
         return _agent_schema()
     if kind == "test":
         return _test_schema()
+    if kind == "tool":
+        return _tool_schema()
     variant = kind.removeprefix("test:")
     defs: Schema = _test_schema()["$defs"]
     return {"$ref": f"#/$defs/{_variant_name(variant)}", "$defs": defs}
@@ -276,6 +283,12 @@ def _agent_schema() -> Schema:
     return _standalone(AgentFile.model_json_schema(), defs, "agent.yaml")
 
 
+def _tool_schema() -> Schema:
+    """tools/<name>.yaml: the create-tool request body (``tool_config`` and ``response_mocks``)."""
+    defs = _closed(openapi.bundle([_TOOL_REQUEST]))
+    return _standalone({"$ref": f"#/$defs/{_TOOL_REQUEST}"}, defs, "tools/<name>.yaml")
+
+
 def _variant_name(test_type: str) -> str:
     return f"{test_type.capitalize()}TestFile"
 
@@ -285,9 +298,38 @@ def _test_schema() -> Schema:
     options = TestOptions.model_json_schema()["properties"]
     for test_type, component in TEST_TYPES.items():
         defs[_variant_name(test_type)] = _test_variant(test_type, defs[component], options)
+    _name_tools(defs)
     variants = [{"$ref": f"#/$defs/{_variant_name(t)}"} for t in TEST_TYPES]
     model = {"type": "object", "anyOf": variants}
     return _standalone(model, defs, "test")
+
+
+_TOOL_CALL = "UnitTestToolCallEvaluationModel-Input"
+_TOOL_CALL_FILE = "ToolCallEvaluationFile"
+_TOOL_NAME = r"^[a-zA-Z0-9_-]{1,64}$"
+
+
+def _name_tools(defs: dict[str, Schema]) -> None:
+    """A tool test's ``tool_call_parameters.referenced_tool`` may also be ``{name: <tool>}``:
+    a ``tools/<name>.yaml`` resolved to that environment's tool id when the test is synced."""
+    evaluation = copy.deepcopy(defs[_TOOL_CALL])
+    evaluation["title"] = "tool call evaluation"
+    by_name = {
+        "type": "object",
+        "properties": {
+            "name": {
+                "type": "string",
+                "pattern": _TOOL_NAME,
+                "description": "A tool of tools/, resolved to its id in each environment.",
+            }
+        },
+        "required": ["name"],
+        "additionalProperties": False,
+    }
+    evaluation["properties"]["referenced_tool"]["anyOf"].insert(0, by_name)
+    defs[_TOOL_CALL_FILE] = evaluation
+    variant = defs[_variant_name("tool")]["properties"]["tool_call_parameters"]
+    variant["anyOf"] = [{"$ref": f"#/$defs/{_TOOL_CALL_FILE}"}, {"type": "null"}]
 
 
 def _test_variant(test_type: str, body: Schema, options: Schema) -> Schema:
@@ -314,7 +356,7 @@ def _example_item(example_type: str) -> Schema:
 
 
 def write_schemas(root: Path) -> tuple[Path, ...]:
-    """Write ``<root>/.convai-ops/schema/{project,agent,test}.schema.json``; returns the paths.
+    """Write ``<root>/.convai-ops/schema/{project,agent,test,tool}.schema.json``; returns the paths.
 
     Raises ``OSError`` when the directory cannot be written.
     """

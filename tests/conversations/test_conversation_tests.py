@@ -200,10 +200,17 @@ TOOL_TEST = """\
 type: tool
 chat_history: [{role: user, message: "Where is A-1?", time_in_call_secs: 0}]
 tool_call_parameters:
-  referenced_tool: {id: lookup_order, type: webhook}
+  referenced_tool: {name: lookup_order}
   parameters:
 {parameters}
 """
+TOOL_FILE = "tool_config: {type: client, description: Looks up an order.}\n"
+
+
+def _with_tools(root: Path) -> None:
+    (root / "tools").mkdir(exist_ok=True)
+    for name in ("lookup_order", "create_ticket"):
+        (root / "tools" / f"{name}.yaml").write_text(TOOL_FILE)
 
 
 @pytest.mark.parametrize(
@@ -214,7 +221,7 @@ tool_call_parameters:
         (
             "[create_ticket]",
             "    - {path: order_id, eval: {type: anything}}",
-            r"test.yaml:4:\d+: tool_call_parameters.referenced_tool.id: 'lookup_order' is not",
+            r"test.yaml:4:\d+: tool_call_parameters.referenced_tool.name: 'lookup_order' is not",
         ),
         (
             "[lookup_order]",
@@ -239,6 +246,7 @@ def test_tool_tests_are_checked_against_the_agent(
 ) -> None:
     agent_yaml = "name: Support\n" + (f"tools: {tools}\n" if tools else "")
     folder = write_project(tmp_path, agent_yaml)
+    _with_tools(tmp_path)
     (folder / "tests").mkdir()
     (folder / "tests" / "test.yaml").write_text(TOOL_TEST.replace("{parameters}", parameters))
     if message is None:
@@ -248,8 +256,20 @@ def test_tool_tests_are_checked_against_the_agent(
             check_tool_tests(load_project(tmp_path))
 
 
+def test_a_tool_name_written_as_an_id_is_refused(tmp_path: Path) -> None:
+    folder = write_project(tmp_path)
+    _with_tools(tmp_path)
+    (folder / "tests").mkdir()
+    text = TOOL_TEST.replace("{name: lookup_order}", "{id: lookup_order, type: client}")
+    parameters = "    - {path: order_id, eval: {type: anything}}"
+    (folder / "tests" / "test.yaml").write_text(text.replace("{parameters}", parameters))
+    with pytest.raises(SpecError, match=r"a tool name, not an id .*\{name: lookup_order\}"):
+        check_tool_tests(load_project(tmp_path))
+
+
 def test_verify_absence_takes_no_parameter_checks(tmp_path: Path) -> None:
     folder = write_project(tmp_path)
+    _with_tools(tmp_path)
     (folder / "tests").mkdir()
     text = TOOL_TEST.replace("{parameters}", "    - {path: id, eval: {type: anything}}")
     text += "  verify_absence: true\n"

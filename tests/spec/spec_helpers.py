@@ -45,6 +45,17 @@ overrides:
     conversation_config: {agent: {prompt: {temperature: 0.3}}}
 ignore: [/platform_settings/widget]
 """,
+    "tools/lookup_order.yaml": """\
+# yaml-language-server: $schema=../.convai-ops/schema/tool.schema.json
+tool_config:
+  type: webhook
+  description: Looks up an order by its number.
+  api_schema:
+    url: "https://api.acme.example/orders/{order_id}"
+    method: GET
+    path_params_schema:
+      order_id: {type: string, description: The order number.}
+""",
     "agents/support/prompt.md": "You are Acme's support agent.\nBe brief.\n",
     "agents/support/knowledge/refunds.md": "Refunds within 30 days.\n",
     "agents/support/knowledge/shipping.md": "Shipping takes 3 days.\n",
@@ -65,7 +76,7 @@ name: looks up the order
 chat_history:
   - {role: user, message: "Where is order 42?", time_in_call_secs: 1}
 tool_call_parameters:
-  referenced_tool: {id: lookup_order, type: webhook}
+  referenced_tool: {name: lookup_order}
   parameters:
     - path: order_id
       eval: {type: exact, expected_value: "42"}

@@ -217,6 +217,7 @@ def test_agent_yml_is_pointed_out(sample: Path) -> None:
 
 def test_many_agents_all_load(tmp_path: Path) -> None:
     files = {"convai-ops.yaml": SAMPLE["convai-ops.yaml"]}
+    files["tools/lookup_order.yaml"] = SAMPLE["tools/lookup_order.yaml"]
     for index in range(150):
         for name, text in SAMPLE.items():
             if name.startswith("agents/support/"):

@@ -76,11 +76,13 @@ def test_headers_point_at_the_written_schemas(tmp_path: Path) -> None:
         "project.schema.json",
         "agent.schema.json",
         "test.schema.json",
+        "tool.schema.json",
     ]
     places = {
         "project": tmp_path,
         "agent": tmp_path / "agents" / "x",
         "test": tmp_path / "agents" / "x" / "tests",
+        "tool": tmp_path / "tools",
     }
     for kind, folder in places.items():
         header = SCHEMA_HEADER[kind]

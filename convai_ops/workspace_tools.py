@@ -1,0 +1,139 @@
+"""Workspace tools per environment: ``tools/<name>.yaml`` resolved to tool ids by content.
+
+Tools are workspace-wide and no agent version holds them, so a tool main uses is never changed
+in place. A declared tool *is* any workspace tool whose ``tool_config`` equals the declared one
+(both with the response schema's defaults filled, :func:`comparable`; ``response_mocks`` too
+when the file declares them); when none does, apply creates a new one
+(``POST /v1/convai/tools``) under the declared name (the API's name pattern allows no
+``#hash``, and the LLM calls a tool by its name) and references it from the branch only. The
+copy main used stays until ``gc`` removes it.
+
+:class:`ToolIndex` holds what one run knows: the tools ``GET /v1/convai/tools`` listed once
+(:mod:`convai_ops.state` lists them beside the tests and documents) and those the run created;
+it is shared by the agents applied in parallel, so a tool two agents use is created once.
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from convai_ops.dicts import json_equal
+from convai_ops.spec.defaults import fill_defaults
+
+if TYPE_CHECKING:
+    from convai_ops.api import ConvaiClient
+    from convai_ops.spec import AgentSpec, ToolSpec
+
+__all__ = ["OUTPUT_SCHEMAS", "ToolIndex", "comparable", "main_tool_ids", "resolve_tools"]
+
+OUTPUT_SCHEMAS = {
+    "webhook": "WebhookToolConfig-Output",
+    "client": "ClientToolConfig-Output",
+    "system": "SystemToolConfig-Output",
+    "mcp": "MCPToolConfig-Output",
+}
+"""Tool ``type`` -> the response schema a GET answers its ``tool_config`` with."""
+_MOCKS = "ToolResponseMockConfig-Output"
+Reporter = Callable[[str], None]
+
+
+def comparable(tool_config: Mapping[str, Any]) -> dict[str, Any]:
+    """``tool_config`` with its type's response-schema defaults filled in (a new dict)."""
+    schema = OUTPUT_SCHEMAS.get(str(tool_config.get("type")))
+    if schema is None:
+        return copy.deepcopy(dict(tool_config))
+    filled: dict[str, Any] = fill_defaults(dict(tool_config), schema)
+    return filled
+
+
+def _mocks(value: Any) -> list[Any]:
+    return [fill_defaults(item, _MOCKS) for item in value or []]
+
+
+class ToolIndex:
+    """The workspace tools of one environment as one run knows them (thread-safe).
+
+    Built from ``GET /v1/convai/tools`` items (``{id, tool_config, response_mocks, ...}``);
+    :meth:`ensure` adds the tools the run creates.
+    """
+
+    def __init__(self, listed: Iterable[Mapping[str, Any]] = ()) -> None:
+        self._lock = threading.Lock()
+        self._tools: dict[str, Mapping[str, Any]] = {str(t["id"]): t for t in listed}
+
+    def ids(self) -> list[str]:
+        """Every known tool id, in list order."""
+        with self._lock:
+            return list(self._tools)
+
+    def config(self, tool_id: str) -> Mapping[str, Any] | None:
+        """The ``tool_config`` of ``tool_id`` as listed; ``None`` for an unknown id."""
+        with self._lock:
+            tool = self._tools.get(tool_id)
+        return tool.get("tool_config") if tool is not None else None
+
+    def name_of(self, tool_id: str) -> str | None:
+        """The tool's ``tool_config.name``; ``None`` for an unknown id."""
+        config = self.config(tool_id)
+        return str(config.get("name")) if config is not None else None
+
+    def find(self, spec: ToolSpec, prefer: Collection[str] = ()) -> str | None:
+        """The id of a workspace tool that is ``spec`` (equal content, see the module
+        docstring): one of ``prefer`` (the ids main uses) first; ``None`` when there is none."""
+        with self._lock:
+            matches = [i for i, tool in self._tools.items() if _same(spec, tool)]
+        preferred = [i for i in matches if i in prefer]
+        return next(iter(preferred or matches), None)
+
+    def ensure(
+        self, client: ConvaiClient, spec: ToolSpec, prefer: Collection[str], say: Reporter
+    ) -> str:
+        """The id of the workspace tool that is ``spec``, creating it when none is
+        (``POST /v1/convai/tools`` with the file's body). Raises ``ApiError``."""
+        with self._lock:
+            matches = [i for i, tool in self._tools.items() if _same(spec, tool)]
+            preferred = [i for i in matches if i in prefer]
+            if matches:
+                return (preferred or matches)[0]
+            created = client.create_tool(spec.body)
+            self._tools[str(created["id"])] = created
+        say(f"created tool {spec.name!r} ({created['id']}) from tools/{spec.path.name}")
+        return str(created["id"])
+
+
+def _same(spec: ToolSpec, tool: Mapping[str, Any]) -> bool:
+    config = tool.get("tool_config")
+    if not isinstance(config, Mapping) or config.get("name") != spec.name:
+        return False
+    if not json_equal(comparable(config), comparable(spec.tool_config)):
+        return False
+    if "response_mocks" in spec.body:
+        return json_equal(_mocks(tool.get("response_mocks")), _mocks(spec.body["response_mocks"]))
+    return True
+
+
+def resolve_tools(
+    client: ConvaiClient,
+    agent: AgentSpec,
+    tools: Sequence[ToolSpec],
+    index: ToolIndex,
+    prefer: Collection[str],
+    say: Reporter,
+) -> dict[str, str]:
+    """``{name: tool id}`` for the tools ``agent`` names (``tools:``, then its tool tests'
+    ``referenced_tool.name``), each the workspace tool that is its file, created when none is
+    (:meth:`ToolIndex.ensure`); ``prefer`` holds the ids main uses. Raises ``ApiError``."""
+    by_name = {tool.name: tool for tool in tools}
+    names = [*(agent.tools or ()), *(t.tool_name for t in agent.tests if t.tool_name)]
+    return {name: index.ensure(client, by_name[name], prefer, say) for name in dict.fromkeys(names)}
+
+
+def main_tool_ids(config: Mapping[str, Any]) -> list[str]:
+    """The ``conversation_config.agent.prompt.tool_ids`` of a GET agent body (``[]`` if none)."""
+    node: Any = config
+    for key in ("conversation_config", "agent", "prompt", "tool_ids"):
+        node = node.get(key) if isinstance(node, Mapping) else None
+    return [str(item) for item in node or ()] if isinstance(node, list) else []
