@@ -2,7 +2,9 @@
 
 ``spec.update_yaml`` keeps comments and key order and rewrites only changed values;
 ``prompt.md`` is rewritten only when the prompt changed. Fields the repository does not declare
-stay undeclared; a declared ``workflow:`` is replaced whole when the live graph differs; the
+stay undeclared; a declared ``tools:`` is set to the tools main's ``tool_ids`` name, their
+``tools/<name>.yaml`` written where missing or different (:mod:`convai_ops.tool_files`); a
+declared ``workflow:`` is replaced whole when the live graph differs; the
 agent's documents and tests are adopted as a whole (a document the
 repository lacks becomes a ``knowledge_base:`` entry by id, a test a ``tests/*.yaml`` file, as
 ``import`` writes them). Pull never deletes a file: what it cannot adopt is reported as a note.
@@ -38,6 +40,7 @@ from convai_ops.spec.defaults import (
 )
 from convai_ops.spec.yamlio import read_document
 from convai_ops.state import document_name, managed_tag, read_snapshot, remote_test_name
+from convai_ops.tool_files import agent_tool_files, write_tool_files
 
 if TYPE_CHECKING:
     from convai_ops.api import ConvaiClient
@@ -109,8 +112,10 @@ def _pull_agent(
     raw = read_document(spec.path).data
     pulled = _pulled_agent(spec, raw, live, env, (*ignore, *spec.ignore))
     notes.extend(_pull_knowledge(spec, pulled, live))
+    tool_files, tool_notes = _pull_tools(client, spec, pulled, live)
+    notes.extend(tool_notes)
     fields = _changed(raw, pulled)
-    files = [spec.path] if fields else []
+    files = [*tool_files, *([spec.path] if fields else [])]
     if fields:
         update_yaml(spec.path, pulled)
     if spec.prompt_file is not None and _pull_prompt(spec.prompt_file, live):
@@ -156,6 +161,24 @@ def _pulled_workflow(declared: dict[str, Any], live: Any) -> dict[str, Any]:
     if json_equal(workflow_view(declared), workflow_view(live)):
         return declared
     return workflow_data(live) or declared
+
+
+def _pull_tools(
+    client: ConvaiClient, spec: AgentSpec, pulled: dict[str, Any], live: Mapping[str, Any]
+) -> tuple[list[Path], list[str]]:
+    """For an agent declaring ``tools:``: name the tools main's ``tool_ids`` point at and
+    write their ``tools/<name>.yaml`` where missing or different (tools are shared: the note
+    says so). Returns ``(files written, notes)``; ``pulled`` is modified."""
+    if spec.tools is None:
+        return [], []
+    tools = agent_tool_files(client, spec.dir.parent.parent, live, adopt=True)
+    pulled["tools"] = [tool.name for tool in tools]
+    notes = [
+        f"tools/{t.path.name} rewritten from the live tool: every agent naming it uses this"
+        for t in tools
+        if not t.current and t.path.exists()
+    ]
+    return write_tool_files(tools), notes
 
 
 def _pointer(pointer: str) -> KeyPath:
