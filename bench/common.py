@@ -9,6 +9,7 @@ unchanged project is all no-op.
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import shutil
@@ -32,8 +33,10 @@ from convai_ops.emulator import EmulatorConfig, run_in_thread
 from convai_ops.emulator.store import save_store
 from convai_ops.plan import Plan, build_plan
 from convai_ops.settings import Settings
-from convai_ops.spec import AgentSpec, Project, load_project
-from convai_ops.state import managed_tag, map_bounded, remote_test_name
+from convai_ops.spec import AgentSpec, Project, ToolSpec, load_project
+from convai_ops.state import RemoteIndex, managed_tag, map_bounded
+from convai_ops.testing import sync_tests
+from convai_ops.workspace_tools import resolve_tools
 
 __all__ = [
     "KEY",
@@ -124,25 +127,31 @@ def touch_prompts(root: Path, slugs: Sequence[str], revision: str) -> None:
 def _write_project(root: Path, count: int) -> None:
     root.mkdir(parents=True)
     shutil.copy2(REPO / "convai-ops.yaml", root / "convai-ops.yaml")
+    shutil.copytree(REPO / "tools", root / "tools")
     for index in range(count):
         shutil.copytree(TEMPLATE, root / "agents" / f"agent-{index:04d}")
 
 
-def _create_remotely(client: ConvaiClient, spec: AgentSpec) -> str:
-    """Create ``spec``'s tests and the agent itself as ``apply`` would leave them."""
-    test_ids = [
-        client.create_test({**test.body, "name": remote_test_name(spec.slug, test)})
-        for test in spec.tests
-    ]
+def _create_remotely(
+    client: ConvaiClient, spec: AgentSpec, tools: tuple[ToolSpec, ...], index: RemoteIndex
+) -> str:
+    """Create ``spec``'s tools (once per workspace), tests and the agent itself as ``apply``
+    would leave them."""
+    tool_ids = resolve_tools(client, spec, tools, index.tools, (), lambda _: None)
+    synced = sync_tests(client, spec.slug, spec.tests, index, tool_ids)
     desired = spec.desired("staging")
     platform = {
         **desired["platform_settings"],
-        "testing": {"attached_tests": [{"test_id": test_id} for test_id in test_ids]},
+        "testing": {"attached_tests": [{"test_id": test.test_id} for test in synced]},
     }
+    config = copy.deepcopy(desired["conversation_config"])
+    if spec.tools is not None:
+        prompt = config.setdefault("agent", {}).setdefault("prompt", {})
+        prompt["tool_ids"] = [tool_ids[name] for name in spec.tools]
     body = {
         "name": desired["name"],
         "tags": sorted({*desired.get("tags", ()), managed_tag(spec.slug)}),
-        "conversation_config": desired["conversation_config"],
+        "conversation_config": config,
         "platform_settings": platform,
     }
     return client.create_agent(body)
@@ -155,7 +164,12 @@ def _populate(root: Path, state: Path) -> None:
         run_in_thread(EmulatorConfig()) as server,
         ConvaiClient(server.url, KEY, max_concurrency=16) as client,
     ):
-        map_bounded(lambda spec: _create_remotely(client, spec), list(project.agents), 16)
+        index = RemoteIndex()
+        map_bounded(
+            lambda spec: _create_remotely(client, spec, project.tools, index),
+            list(project.agents),
+            16,
+        )
         save_store(server.emulator.store, state)
 
 

@@ -93,8 +93,8 @@ def _write_junit(runs: Sequence[AgentTestRun], path: str) -> None:
 )
 @click.pass_context
 def gc_command(ctx: click.Context, /, yes: bool, min_age_days: float, **flags: object) -> int:
-    """List knowledge-base documents and tests convai-ops created that no agent's main uses
-    any more; with --yes, delete them.
+    """List knowledge-base documents, tests and tools convai-ops created that no agent's main
+    uses any more (tools: also none a branch uses); with --yes, delete them.
 
     \\b
     Example:

@@ -53,6 +53,8 @@ def _copy_example(source: Path, target: Path) -> Path:
     target.mkdir(parents=True)
     shutil.copy2(source / "convai-ops.yaml", target / "convai-ops.yaml")
     shutil.copytree(source / "agents", target / "agents")
+    if (source / "tools").is_dir():
+        shutil.copytree(source / "tools", target / "tools")
     return target
 
 

@@ -1,5 +1,5 @@
-"""``convai-ops gc``: find (and delete) knowledge-base documents and tests convai-ops created
-that no agent's main references any more.
+"""``convai-ops gc``: find (and delete) knowledge-base documents, tests and workspace tools
+convai-ops created that no agent's main references any more.
 
 Owned means named the way convai-ops names them, ``<slug>/<name> #<hash>`` with ``<slug>`` an
 agent of this repository. Referenced means listed by the main of any of the repository's agents
@@ -11,8 +11,17 @@ use by" the dependants ``GET .../knowledge-base/{id}/dependent-agents`` lists fo
 the API's message for a test (the document offers no dependants of a test). A 404 means the
 item is already gone.
 
-Calls ``GET /v1/convai/agents/{id}`` per agent, ``GET /v1/convai/knowledge-base`` and
-``GET /v1/convai/agent-testing`` (paged), then ``DELETE`` per item when deleting.
+Tools: a workspace tool named like a ``tools/<name>.yaml`` of the repository (apply creates a
+changed tool as a new one under the same name) that no main of the repository's agents lists in
+``prompt.tool_ids``. The API answers no creation time for a tool (``ToolResponseModel``), so
+the age cannot be checked; instead a tool is listed only when ``GET
+/v1/convai/tools/{id}/dependent-agents`` names no agent and no branch (a pull-request check's
+branch uses its tool from the moment it is created).
+
+Calls ``GET /v1/convai/agents/{id}`` per agent, ``GET /v1/convai/knowledge-base``,
+``GET /v1/convai/agent-testing`` and (when the repository has tools) ``GET /v1/convai/tools``
+(paged) with one dependent-agents GET per candidate tool, then ``DELETE`` per item when
+deleting.
 """
 
 from __future__ import annotations
@@ -38,7 +47,7 @@ DAY = 86_400
 
 @dataclass(frozen=True)
 class Item:
-    """One remote document or test: ``kind`` is ``document`` or ``test``."""
+    """One remote document, test or tool: ``kind`` is ``document``, ``test`` or ``tool``."""
 
     kind: str
     id: str
@@ -67,7 +76,29 @@ def collect_garbage(
         for item, created in (*documents, *tests)
         if _owned(item.name, slugs) and item.id not in used and created <= cutoff
     ]
+    items += _unused_tools(client, project, used)
     return Garbage(tuple(sorted(items, key=lambda i: (i.kind, i.name))))
+
+
+def _unused_tools(client: ConvaiClient, project: Project, used: set[str]) -> list[Item]:
+    """Tools named like a tools/ file, listed by no main, used by no agent or branch."""
+    names = {tool.name for tool in project.tools}
+    if not names:
+        return []
+    candidates = [
+        Item("tool", str(tool["id"]), str((tool.get("tool_config") or {}).get("name")))
+        for tool in client.iter_tools(page_size=100)
+    ]
+    return [
+        item
+        for item in candidates
+        if item.name in names and item.id not in used and not _tool_users(client, item.id)
+    ]
+
+
+def _tool_users(client: ConvaiClient, tool_id: str) -> list[str]:
+    found = client.tool_dependents(tool_id)
+    return _named(found)
 
 
 def delete_garbage(client: ConvaiClient, garbage: Garbage) -> list[tuple[Item, str]]:
@@ -81,6 +112,8 @@ def _delete(client: ConvaiClient, item: Item) -> str:
     try:
         if item.kind == "document":
             client.delete_document(item.id)
+        elif item.kind == "tool":
+            client.delete_tool(item.id)
         else:
             client.delete_test(item.id)
     except ApiError as exc:
@@ -93,20 +126,28 @@ def _delete(client: ConvaiClient, item: Item) -> str:
 
 
 def _dependants(client: ConvaiClient, item: Item, refusal: ApiError) -> str:
-    """The agents and branches using a document, else the API's reason for refusing."""
-    if item.kind != "document":
+    """The agents and branches using a document or tool, else the API's reason for refusing."""
+    if item.kind == "test":
         return f"? ({refusal})"
     try:
-        found = client.document_dependents(item.id)
+        if item.kind == "tool":
+            found = client.tool_dependents(item.id)
+        else:
+            found = client.document_dependents(item.id)
     except ApiError:
         return f"? ({refusal})"
+    return ", ".join(_named(found)) or f"? ({refusal})"
+
+
+def _named(found: Mapping[str, Sequence[Mapping[str, Any]]]) -> list[str]:
+    """``agent <name>`` per dependent agent, ``branch <name> of <agent>`` per other branch."""
     named = [f"agent {a.get('name') or a.get('id', '?')}" for a in found["agents"]]
     named += [
         f"branch {b.get('branch_name', '?')} of {b.get('agent_name') or b.get('agent_id', '?')}"
         for b in found["branches"]
         if not b.get("is_main")
     ]
-    return ", ".join(named) or f"? ({refusal})"
+    return named
 
 
 def _item(kind: str, summary: Mapping[str, Any], created: int) -> tuple[Item, int]:
@@ -128,6 +169,7 @@ def _referenced(agents: Iterable[RemoteAgent]) -> set[str]:
     for agent in agents:
         prompt = agent.config.get("conversation_config", {}).get("agent", {}).get("prompt", {})
         used |= {loc["id"] for loc in _list(prompt.get("knowledge_base"))}
+        used |= {str(tool_id) for tool_id in prompt.get("tool_ids") or []}
         testing = agent.config.get("platform_settings", {}).get("testing", {})
         used |= {t["test_id"] for t in _list(testing.get("attached_tests"))}
     return used

@@ -12,9 +12,9 @@ holding only what the repository declares:
   (:func:`workflow_view`): a write replaces it whole, so what the repository lacks differs;
 - ``tools`` (when ``agent.yaml`` declares ``tools:``): ``{name: tool_config}`` of the declared
   ``tools/<name>.yaml`` against the workspace tools main's ``prompt.tool_ids`` point at (keyed by
-  their names; an id the tools list does not know is keyed by the id), each ``tool_config``
-  with its response schema's defaults filled (``workspace_tools.comparable``). A tool change is
-  gated: the changed tool is a new workspace tool, referenced from the branch only.
+  their names; an id the tools list does not know is keyed by the id), compared with the
+  response schema's defaults filled on both sides (``workspace_tools.remote_tools_view``). A
+  tool change is gated: the changed tool is a new workspace tool, referenced from the branch.
 
 List items are compared with the API's response defaults filled in on both sides
 (:func:`with_list_defaults`), so an item declared with its required fields only equals the
@@ -56,7 +56,7 @@ from convai_ops.state import (
     remote_test_name,
 )
 from convai_ops.versioning import is_versioned_path
-from convai_ops.workspace_tools import comparable
+from convai_ops.workspace_tools import desired_tools_view, main_tool_ids, remote_tools_view
 
 if TYPE_CHECKING:
     from convai_ops.api import ConvaiClient
@@ -85,7 +85,6 @@ _CONFIG_KEYS = ("name", "tags", "conversation_config", "platform_settings", "wor
 _WORKFLOW_SCHEMA = "AgentWorkflowResponseModel"
 _KB_PATH = ("conversation_config", "agent", "prompt", "knowledge_base")
 _TESTS_PATH = ("platform_settings", "testing", "attached_tests")
-_TOOL_IDS_PATH = ("conversation_config", "agent", "prompt", "tool_ids")
 
 
 class _Frozen(BaseModel):
@@ -237,7 +236,7 @@ def desired_view(spec: AgentSpec, env: str) -> dict[str, Any]:
     if "workflow" in view:
         view["workflow"] = workflow_view(view["workflow"])
     if spec.tools is not None:
-        view["tools"] = {tool.name: comparable(tool.tool_config) for tool in spec.tool_specs}
+        view["tools"] = desired_tools_view(spec.tool_specs)
     return with_list_defaults(view)
 
 
@@ -257,20 +256,8 @@ def remote_view(
         attached = _dig(config, _TESTS_PATH) or []
         view["tests"] = sorted(index.test_names.get(t["test_id"], t["test_id"]) for t in attached)
     if "tools" in desired:
-        view["tools"] = _remote_tools(config, index)
+        view["tools"] = remote_tools_view(main_tool_ids(config), index.tools, spec.tool_specs)
     return view
-
-
-def _remote_tools(config: Mapping[str, Any], index: RemoteIndex) -> dict[str, Any]:
-    """``{name: tool_config}`` of the tools main's ``prompt.tool_ids`` name (see module doc)."""
-    tools: dict[str, Any] = {}
-    for tool_id in _dig(config, _TOOL_IDS_PATH) or []:
-        listed = index.tools.config(str(tool_id))
-        if listed is None:
-            tools[str(tool_id)] = None
-        else:
-            tools[str(listed.get("name", tool_id))] = comparable(listed)
-    return tools
 
 
 def with_list_defaults(view: dict[str, Any]) -> dict[str, Any]:

@@ -27,7 +27,15 @@ if TYPE_CHECKING:
     from convai_ops.api import ConvaiClient
     from convai_ops.spec import AgentSpec, ToolSpec
 
-__all__ = ["OUTPUT_SCHEMAS", "ToolIndex", "comparable", "main_tool_ids", "resolve_tools"]
+__all__ = [
+    "OUTPUT_SCHEMAS",
+    "ToolIndex",
+    "comparable",
+    "desired_tools_view",
+    "main_tool_ids",
+    "remote_tools_view",
+    "resolve_tools",
+]
 
 OUTPUT_SCHEMAS = {
     "webhook": "WebhookToolConfig-Output",
@@ -137,3 +145,42 @@ def main_tool_ids(config: Mapping[str, Any]) -> list[str]:
     for key in ("conversation_config", "agent", "prompt", "tool_ids"):
         node = node.get(key) if isinstance(node, Mapping) else None
     return [str(item) for item in node or ()] if isinstance(node, list) else []
+
+
+def desired_tools_view(tools: Sequence[ToolSpec]) -> dict[str, Any]:
+    """The plan's ``tools`` view of the declared tools: ``{name: tool_config as declared}``."""
+    return {tool.name: copy.deepcopy(tool.tool_config) for tool in tools}
+
+
+def remote_tools_view(
+    tool_ids: Sequence[str], index: ToolIndex, declared: Sequence[ToolSpec]
+) -> dict[str, Any]:
+    """The plan's ``tools`` view of the tools main's ``tool_ids`` name: ``{name: tool_config}``
+    (an id the index does not know: ``{id: None}``), each without the keys that hold what the
+    declared tool of that name would get as a default, so that it equals the declared
+    ``tool_config`` exactly when the two are the same tool (defaults filled on both sides),
+    and a difference shows as the fields that differ."""
+    by_name = {tool.name: tool.tool_config for tool in declared}
+    view: dict[str, Any] = {}
+    for tool_id in tool_ids:
+        config = index.config(tool_id)
+        if config is None:
+            view[tool_id] = None
+            continue
+        name = str(config.get("name", tool_id))
+        mine = by_name.get(name, {"type": config.get("type"), "name": name})
+        view[name] = _lean(comparable(config), mine, comparable(mine))
+    return view
+
+
+def _lean(remote: Any, declared: Any, filled: Any) -> Any:
+    """``remote`` without the keys ``declared`` leaves out whose value equals ``filled``'s."""
+    if not all(isinstance(value, Mapping) for value in (remote, declared, filled)):
+        return remote
+    out: dict[str, Any] = {}
+    for key, value in remote.items():
+        if key in declared:
+            out[key] = _lean(value, declared[key], filled.get(key))
+        elif key not in filled or not json_equal(value, filled[key]):
+            out[key] = value
+    return out

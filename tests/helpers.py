@@ -15,10 +15,11 @@ Runner = Callable[..., tuple[int, str, str]]
 
 
 def copy_example(root: Path) -> Path:
-    """Copy the repository's example project (convai-ops.yaml + agents/) into ``root``."""
+    """Copy the repository's example project (convai-ops.yaml, agents/, tools/) into ``root``."""
     root.mkdir(parents=True, exist_ok=True)
     shutil.copy2(REPO / "convai-ops.yaml", root / "convai-ops.yaml")
     shutil.copytree(REPO / "agents", root / "agents")
+    shutil.copytree(REPO / "tools", root / "tools")
     return root
 
 

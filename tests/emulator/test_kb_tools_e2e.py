@@ -6,7 +6,7 @@ from typing import Any
 
 import httpx
 
-from .helpers import create_agent, get_agent
+from .helpers import create_agent, create_branch, get_agent
 
 KB = "/v1/convai/knowledge-base"
 TOOLS = "/v1/convai/tools"
@@ -124,3 +124,44 @@ def test_tool_in_use_is_guarded(client: httpx.Client) -> None:
     assert client.delete(f"{TOOLS}/{tool['id']}", params={"force": True}).status_code == 200
     after = get_agent(client, agent["agent_id"])
     assert after["conversation_config"]["agent"]["prompt"]["tool_ids"] == []
+
+
+def test_tool_dependents_list_agents_and_branches(client: httpx.Client) -> None:
+    tool = client.post(TOOLS, json={"tool_config": CLIENT_TOOL}).json()
+    unused = client.post(TOOLS, json={"tool_config": {**CLIENT_TOOL, "name": "spare"}}).json()
+    agent = create_agent(client, conversation_config={"agent": {"prompt": {"prompt": "Hi."}}})
+    prompt = {"prompt": "Use lookup_order.", "tool_ids": [tool["id"]]}
+    created = create_branch(
+        client, agent, "with-tool", conversation_config={"agent": {"prompt": prompt}}
+    )
+    branch = created["created_branch_id"]
+    found = client.get(f"{TOOLS}/{tool['id']}/dependent-agents").json()
+    assert [a["id"] for a in found["agents"]] == [agent["agent_id"]]
+    assert [(b["branch_id"], b["is_main"]) for b in found["branches"]] == [(branch, False)]
+    assert found["has_more"] is False
+    empty = client.get(f"{TOOLS}/{unused['id']}/dependent-agents").json()
+    assert (empty["agents"], empty["branches"]) == ([], [])
+    assert client.get(f"{TOOLS}/tool_nope/dependent-agents").status_code == 404
+
+
+def _tool_test(reference: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "name": "lookup",
+        "type": "tool",
+        "chat_history": [{"role": "user", "message": "Where is A-1?", "time_in_call_secs": 0}],
+        "tool_call_parameters": {"referenced_tool": reference, "parameters": []},
+    }
+
+
+def test_a_tool_test_naming_no_tool_id_is_refused(client: httpx.Client) -> None:
+    tool = client.post(TOOLS, json={"tool_config": CLIENT_TOOL}).json()
+    by_name = _tool_test({"id": "lookup_order", "type": "client"})
+    refused = client.post("/v1/convai/agent-testing/create", json=by_name)
+    assert refused.status_code == 422
+    assert refused.json()["detail"][0]["loc"][-2:] == ["referenced_tool", "id"]
+    good = client.post(
+        "/v1/convai/agent-testing/create", json=_tool_test({"id": tool["id"], "type": "client"})
+    )
+    assert good.status_code == 200, good.text
+    update = client.put(f"/v1/convai/agent-testing/{good.json()['id']}", json=by_name)
+    assert update.status_code == 422

@@ -13,23 +13,21 @@ from convai_ops.emulator.llm_tools import (
     fill_parameters,
 )
 
-LOOKUP = ToolSpec.from_config(
-    "tool_1",
-    {
-        "type": "client",
-        "name": "lookup_order",
-        "description": "Look up the status of an order",
-        "parameters": {
-            "type": "object",
-            "properties": {
-                "order_id": {"type": "string", "description": "order id"},
-                "quantity": {"type": "integer", "description": "how many"},
-                "customer": {"type": "object", "properties": {"note": {"type": "string"}}},
-                "items": {"type": "array"},
-            },
+LOOKUP_CONFIG: dict[str, Any] = {
+    "type": "client",
+    "name": "lookup_order",
+    "description": "Look up the status of an order",
+    "parameters": {
+        "type": "object",
+        "properties": {
+            "order_id": {"type": "string", "description": "order id"},
+            "quantity": {"type": "integer", "description": "how many"},
+            "customer": {"type": "object", "properties": {"note": {"type": "string"}}},
+            "items": {"type": "array"},
         },
     },
-)
+}
+LOOKUP = ToolSpec.from_config("tool_1", LOOKUP_CONFIG)
 WEATHER = ToolSpec.from_config(
     "tool_2",
     {
@@ -143,3 +141,10 @@ def test_several_calls_fail_unless_any_may_match() -> None:
 
 def test_no_expectation_is_not_evaluated() -> None:
     assert evaluate_tool_call(None, []).success
+
+
+def test_a_copy_of_the_same_name_under_another_id_does_not_match() -> None:
+    old_copy = ToolSpec.from_config("tool_old", {**LOOKUP_CONFIG, "name": "lookup_order"})
+    assert not evaluate_tool_call(expect(tool="tool_old"), [CALL]).success
+    assert evaluate_tool_call(expect(tool="tool_old"), [ToolCall(old_copy, {})]).success
+    assert not evaluate_tool_call(expect(tool="lookup_order"), [CALL]).success

@@ -94,6 +94,7 @@ def test_a_malformed_url_is_a_usage_error(url: str) -> None:
 def project(tmp_path: Path) -> Path:
     shutil.copy2(REPO / "convai-ops.yaml", tmp_path / "convai-ops.yaml")
     shutil.copytree(REPO / "agents", tmp_path / "agents")
+    shutil.copytree(REPO / "tools", tmp_path / "tools")
     return tmp_path
 
 

@@ -261,6 +261,7 @@ def _project(root: Path, variant: Variant) -> Path:
     root.mkdir()
     shutil.copy2(REPO / "convai-ops.yaml", root / "convai-ops.yaml")
     shutil.copytree(REPO / "agents", root / "agents")
+    shutil.copytree(REPO / "tools", root / "tools")
     support = root / "agents" / "support"
     if variant == "bad-yaml":
         agent = support / "agent.yaml"

@@ -22,6 +22,7 @@ def project(tmp_path: Path) -> Path:
     (root / "agents").mkdir(parents=True)
     shutil.copy2(REPO / "convai-ops.yaml", root / "convai-ops.yaml")
     shutil.copytree(REPO / "agents" / "support", root / "agents" / "support")
+    shutil.copytree(REPO / "tools", root / "tools")
     return root
 
 

@@ -76,3 +76,42 @@ def test_response_mocks_are_part_of_the_body(sample: Path) -> None:
     write_tree(sample, {"tools/show.yaml": _CLIENT + mocks})
     tool = load_project(sample).tool("show")
     assert tool.body["response_mocks"] == [{"mock_result": '{"status": "shipped"}'}]
+
+
+def test_a_tool_test_names_its_tool_and_hashes_its_content(sample: Path) -> None:
+    project = load_project(sample)
+    test = next(t for t in project.agent("support").tests if t.type == "tool")
+    assert test.tool_name == "lookup_order"
+    assert test.tool_hash == project.tool("lookup_order").content_hash
+    assert project.agent("support").tool_specs == (project.tool("lookup_order"),)
+    path = sample / "tools" / "lookup_order.yaml"
+    path.write_text(path.read_text().replace("by its number", "by number"))
+    again = next(t for t in load_project(sample).agent("support").tests if t.type == "tool")
+    assert again.body == test.body
+    assert again.content_hash != test.content_hash  # a new remote test for the new tool
+
+
+def test_a_tool_test_naming_an_unknown_tool(sample: Path) -> None:
+    path = sample / "agents" / "support" / "tests" / "lookup.yaml"
+    path.write_text(path.read_text().replace("{name: lookup_order}", "{name: lookup_ordr}"))
+    with pytest.raises(SpecError) as caught:
+        load_project(sample)
+    assert caught.value.path == path and caught.value.line == 6
+    assert "no tool 'lookup_ordr' in tools/; did you mean 'lookup_order'?" in str(caught.value)
+
+
+def test_a_tool_test_naming_a_tool_its_agent_does_not_list(sample: Path) -> None:
+    write_tree(sample, {"tools/show.yaml": _CLIENT})
+    path = sample / "agents" / "support" / "tests" / "lookup.yaml"
+    path.write_text(path.read_text().replace("{name: lookup_order}", "{name: show}"))
+    with pytest.raises(SpecError, match=r"'show' is not a tool of agent support"):
+        load_project(sample)
+
+
+def test_a_tool_reference_by_name_takes_no_other_key(sample: Path) -> None:
+    path = sample / "agents" / "support" / "tests" / "lookup.yaml"
+    path.write_text(
+        path.read_text().replace("{name: lookup_order}", "{name: lookup_order, type: webhook}")
+    )
+    with pytest.raises(SpecError, match="referenced_tool"):
+        load_project(sample)
