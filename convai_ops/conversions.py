@@ -62,6 +62,7 @@ _WORKFLOW = "AgentWorkflowResponseModel"
 _PROMPT = ("conversation_config", "agent", "prompt", "prompt")
 _KB = ("conversation_config", "agent", "prompt", "knowledge_base")
 _TESTS = ("platform_settings", "testing", "attached_tests")
+_REFERENCED_TOOL = ("tool_call_parameters", "referenced_tool")
 _TOOLS = ("conversation_config", "agent", "prompt", "tools")
 _TOOL_IDS = ("conversation_config", "agent", "prompt", "tool_ids")
 _OPTIONS = ("name", "repeat", "min_pass")
@@ -277,12 +278,16 @@ def _repair(data: dict[str, Any]) -> list[str]:
 # -- tests --------------------------------------------------------------------------------------
 
 
-def remote_test_data(remote: Mapping[str, Any]) -> tuple[str, dict[str, Any], bool]:
+def remote_test_data(
+    remote: Mapping[str, Any], tools: Mapping[str, tuple[str, str]] | None = None
+) -> tuple[str, dict[str, Any], bool]:
     """``(local name, test YAML data, exact)`` of a ``GET /v1/convai/agent-testing/{id}`` body.
 
     ``exact`` is True when the remote name's ``#hash`` is reproduced by the data (a test
-    convai-ops created); otherwise the data is the body without its defaults. Raises
-    ``ConvaiOpsError`` for a test type other than llm, tool or simulation.
+    convai-ops created); otherwise the data is the body without its defaults. ``tools`` maps a
+    workspace tool id to ``(name, ToolSpec.content_hash)`` of its ``tools/<name>.yaml``: a tool
+    test referencing one is written naming it (``referenced_tool: {name}``), never by id.
+    Raises ``ConvaiOpsError`` for a test type other than llm, tool or simulation.
     """
     name, wanted = local_test_name(str(remote.get("name") or remote.get("id") or "test"))
     kind = str(remote.get("type") or "llm")
@@ -292,13 +297,24 @@ def remote_test_data(remote: Mapping[str, Any]) -> tuple[str, dict[str, Any], bo
     accepted = schema.get("properties", {})
     raw = {k: v for k, v in remote.items() if k in accepted and k != "name"}
     raw["type"] = kind
-    found = (b for b in _candidates(raw, schema) if _hash(b) == wanted) if wanted else iter(())
+    tool = (tools or {}).get(str(dig(raw, (*_REFERENCED_TOOL, "id"))))
+    named = (lambda b: _named_tool(b, tool[0])) if tool else dict
+    tool_hash = tool[1] if tool else ""
+    candidates = (named(b) for b in _candidates(raw, schema))
+    found = (b for b in candidates if _hash(b, tool_hash) == wanted) if wanted else iter(())
     body = next(found, None)
     exact = body is not None
     if body is None:
-        body = declared_subset(raw, schema, [("type",)])
+        body = named(declared_subset(raw, schema, [("type",)]))
     data = {"type": kind, **{k: _examples(k, v) for k, v in body.items() if k != "type"}}
     return name, data, exact
+
+
+def _named_tool(body: Mapping[str, Any], tool_name: str) -> dict[str, Any]:
+    """``body`` with ``tool_call_parameters.referenced_tool`` naming ``tool_name``."""
+    out = copy.deepcopy(dict(body))
+    out["tool_call_parameters"]["referenced_tool"] = {"name": tool_name}
+    return out
 
 
 def local_test_name(remote_name: str) -> tuple[str, str | None]:
@@ -307,8 +323,10 @@ def local_test_name(remote_name: str) -> tuple[str, str | None]:
     return (ours["name"], ours["hash"]) if ours else (remote_name, None)
 
 
-def _hash(body: Mapping[str, Any]) -> str:
-    return hashlib.sha256(canonical_json(dict(body))).hexdigest()[:8]
+def _hash(body: Mapping[str, Any], tool_hash: str = "") -> str:
+    """``TestSpec.content_hash`` (first 8 digits) of a test file's ``body``."""
+    data = canonical_json(dict(body)) + tool_hash.encode()
+    return hashlib.sha256(data).hexdigest()[:8]
 
 
 def _candidates(raw: dict[str, Any], schema: Any) -> Iterable[dict[str, Any]]:

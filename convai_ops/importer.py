@@ -43,7 +43,7 @@ from convai_ops.spec import (
     write_schemas,
 )
 from convai_ops.spec.yamlio import read_document
-from convai_ops.tool_files import agent_tool_files, name_tools, write_tool_files
+from convai_ops.tool_files import agent_tool_files, name_tools, tool_hashes, write_tool_files
 
 if TYPE_CHECKING:
     from convai_ops.api import ConvaiClient
@@ -83,15 +83,19 @@ def _file_stem(name: str, taken: set[str]) -> str:
 
 
 def write_test_file(
-    directory: Path, remote: Mapping[str, Any], taken: set[str]
+    directory: Path,
+    remote: Mapping[str, Any],
+    taken: set[str],
+    tools: Mapping[str, tuple[str, str]] | None = None,
 ) -> tuple[Path | None, str | None]:
-    """Write a remote test as ``<directory>/tests/<stem>.yaml`` (a stem not in ``taken``).
+    """Write a remote test as ``<directory>/tests/<stem>.yaml`` (a stem not in ``taken``);
+    ``tools`` (tool id -> name, content hash) names the tool a tool test references.
 
     Returns ``(path, note)``: ``path`` is None when the test does not load (it is not kept);
     the note says why, or that the test's content will not keep its remote name.
     """
     try:
-        name, data, exact = remote_test_data(remote)
+        name, data, exact = remote_test_data(remote, tools)
     except ConvaiOpsError as exc:
         return None, f"skipped a test: {exc}"
     stem = _file_stem(name, taken)
@@ -152,8 +156,9 @@ def import_agent(
     if prompt is not None:
         files.append(write_prompt(directory / "prompt.md", prompt))
     taken: set[str] = set()
+    named = tool_hashes(tools)
     for remote in tests:
-        path, note = write_test_file(directory, remote, taken)
+        path, note = write_test_file(directory, remote, taken, named)
         files.extend([path] if path else [])
         notes.extend([note] if note else [])
     dump_yaml(data, directory / "agent.yaml", header=SCHEMA_HEADER["agent"])

@@ -40,7 +40,7 @@ from convai_ops.spec.defaults import (
 )
 from convai_ops.spec.yamlio import read_document
 from convai_ops.state import document_name, managed_tag, read_snapshot, remote_test_name
-from convai_ops.tool_files import agent_tool_files, write_tool_files
+from convai_ops.tool_files import ToolFile, agent_tool_files, tool_hashes, write_tool_files
 
 if TYPE_CHECKING:
     from convai_ops.api import ConvaiClient
@@ -112,7 +112,7 @@ def _pull_agent(
     raw = read_document(spec.path).data
     pulled = _pulled_agent(spec, raw, live, env, (*ignore, *spec.ignore))
     notes.extend(_pull_knowledge(spec, pulled, live))
-    tool_files, tool_notes = _pull_tools(client, spec, pulled, live)
+    tools, tool_files, tool_notes = _pull_tools(client, spec, pulled, live)
     notes.extend(tool_notes)
     fields = _changed(raw, pulled)
     files = [*tool_files, *([spec.path] if fields else [])]
@@ -121,7 +121,7 @@ def _pull_agent(
     if spec.prompt_file is not None and _pull_prompt(spec.prompt_file, live):
         files.append(spec.prompt_file)
         fields.append(f"{'.'.join(_PROMPT)} ({spec.prompt_file.name})")
-    test_files, test_notes = _pull_tests(client, spec, live, index)
+    test_files, test_notes = _pull_tests(client, spec, live, index, tool_hashes(tools))
     notes.extend(test_notes)
     if managed_tag(spec.slug) not in (live.get("tags") or ()) and spec.tags is not None:
         notes.append(f"the live agent lacks the tag {managed_tag(spec.slug)}; apply adds it")
@@ -165,12 +165,12 @@ def _pulled_workflow(declared: dict[str, Any], live: Any) -> dict[str, Any]:
 
 def _pull_tools(
     client: ConvaiClient, spec: AgentSpec, pulled: dict[str, Any], live: Mapping[str, Any]
-) -> tuple[list[Path], list[str]]:
+) -> tuple[list[ToolFile], list[Path], list[str]]:
     """For an agent declaring ``tools:``: name the tools main's ``tool_ids`` point at and
     write their ``tools/<name>.yaml`` where missing or different (tools are shared: the note
-    says so). Returns ``(files written, notes)``; ``pulled`` is modified."""
+    says so). Returns ``(tools, files written, notes)``; ``pulled`` is modified."""
     if spec.tools is None:
-        return [], []
+        return [], [], []
     tools = agent_tool_files(client, spec.dir.parent.parent, live, adopt=True)
     pulled["tools"] = [tool.name for tool in tools]
     notes = [
@@ -178,7 +178,7 @@ def _pull_tools(
         for t in tools
         if not t.current and t.path.exists()
     ]
-    return write_tool_files(tools), notes
+    return tools, write_tool_files(tools), notes
 
 
 def _pointer(pointer: str) -> KeyPath:
@@ -299,9 +299,14 @@ def _with_mode(entry: dict[str, Any], mode: str) -> dict[str, Any]:
 
 
 def _pull_tests(
-    client: ConvaiClient, spec: AgentSpec, live: Mapping[str, Any], index: RemoteIndex
+    client: ConvaiClient,
+    spec: AgentSpec,
+    live: Mapping[str, Any],
+    index: RemoteIndex,
+    tools: Mapping[str, tuple[str, str]],
 ) -> tuple[list[Path], list[str]]:
-    """Write attached tests the repository lacks or holds differently; ``(files, notes)``."""
+    """Write attached tests the repository lacks or holds differently; ``(files, notes)``.
+    ``tools`` (tool id -> name, content hash) names the tool a tool test references."""
     by_remote = {remote_test_name(spec.slug, t): t for t in spec.tests}
     local = {t.name: t for t in spec.tests}
     seen: set[str] = set()
@@ -317,20 +322,22 @@ def _pull_tests(
         name = local_test_name(str(remote.get("name", "")))[0]
         existing = local.get(name)
         if existing is None:
-            path, note = write_test_file(spec.dir, remote, taken)
+            path, note = write_test_file(spec.dir, remote, taken, tools)
             files.extend([path] if path else [])
             notes.extend([note] if note else [])
             continue
         seen.add(name)
-        files.extend(_update_test(existing.path, remote))
+        files.extend(_update_test(existing.path, remote, tools))
     notes += [f"tests/{t.path.name}: {_DETACHED}" for t in spec.tests if t.name not in seen]
     return files, notes
 
 
-def _update_test(path: Path, remote: Mapping[str, Any]) -> list[Path]:
+def _update_test(
+    path: Path, remote: Mapping[str, Any], tools: Mapping[str, tuple[str, str]]
+) -> list[Path]:
     """Adopt the live body into an existing test file (options and comments kept)."""
     raw = read_document(path).data
-    data = remote_test_data(remote)[1]
+    data = remote_test_data(remote, tools)[1]
     data = {k: v for k, v in data.items() if k not in _OPTIONS}
     if "type" not in raw and data.get("type") == "llm":
         del data["type"]

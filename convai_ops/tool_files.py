@@ -30,7 +30,14 @@ from convai_ops.workspace_tools import OUTPUT_SCHEMAS, ToolIndex
 if TYPE_CHECKING:
     from convai_ops.api import ConvaiClient
 
-__all__ = ["ToolFile", "agent_tool_files", "name_tools", "tool_file_data", "write_tool_files"]
+__all__ = [
+    "ToolFile",
+    "agent_tool_files",
+    "name_tools",
+    "tool_file_data",
+    "tool_hashes",
+    "write_tool_files",
+]
 
 _MOCKS = "ToolResponseMockConfig-Output"
 _TOOL_IDS = ("conversation_config", "agent", "prompt", "tool_ids")
@@ -38,13 +45,20 @@ _TOOL_IDS = ("conversation_config", "agent", "prompt", "tool_ids")
 
 @dataclass(frozen=True)
 class ToolFile:
-    """One tool of an agent: its ``name``, file ``path``, the file's ``data`` and whether the
-    file already holds it (``current``: nothing to write)."""
+    """One tool of an agent: its workspace ``tool_id`` there, ``name``, file ``path``, the
+    file's ``data`` and whether the file already holds it (``current``: nothing to write)."""
 
+    tool_id: str
     name: str
     path: Path
     data: dict[str, Any]
     current: bool
+
+
+def tool_hashes(files: Sequence[ToolFile]) -> dict[str, tuple[str, str]]:
+    """``{tool id: (name, content hash)}`` of written (or reused) tool files: what a tool
+    test's remote name was hashed with (``TestSpec.content_hash``). Reads each file."""
+    return {t.tool_id: (t.name, load_tool(read_document(t.path)).content_hash) for t in files}
 
 
 def tool_file_data(remote: Mapping[str, Any]) -> dict[str, Any]:
@@ -77,7 +91,7 @@ def agent_tool_files(
         remote = client.get_tool(tool_id)
         name = str((remote.get("tool_config") or {}).get("name") or "")
         _check_name(name, tool_id, files)
-        files[name] = _tool_file(root, name, remote, adopt)
+        files[name] = _tool_file(root, tool_id, name, remote, adopt)
     return list(files.values())
 
 
@@ -101,15 +115,14 @@ def _check_name(name: str, tool_id: str, seen: Mapping[str, ToolFile]) -> None:
         )
 
 
-def _tool_file(root: Path, name: str, remote: Mapping[str, Any], adopt: bool) -> ToolFile:
+def _tool_file(
+    root: Path, tool_id: str, name: str, remote: Mapping[str, Any], adopt: bool
+) -> ToolFile:
     path = root / TOOLS_DIR / f"{name}.yaml"
     data = tool_file_data(remote)
-    if not path.exists():
-        return ToolFile(name, path, data, current=False)
-    if _holds(path, remote):
-        return ToolFile(name, path, data, current=True)
-    if adopt:
-        return ToolFile(name, path, data, current=False)
+    current = path.exists() and _holds(path, remote)
+    if current or adopt or not path.exists():
+        return ToolFile(tool_id, name, path, data, current=current)
     raise UsageError(
         f"{TOOLS_DIR}/{path.name} holds other content than the workspace tool {name!r} "
         f"({remote.get('id')}) this agent uses, and other agents may use the file: import "

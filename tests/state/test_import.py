@@ -187,7 +187,11 @@ def test_apply_then_import_elsewhere_round_trips(
         assert f"agents/{slug}/" in out
     code, out, _ = cli("plan", "--detailed-exitcode")
     assert code == 0, out
-    assert {a.slug: len(a.tests) for a in load_project(project).agents} == applied
+    imported = load_project(project)
+    assert {a.slug: len(a.tests) for a in imported.agents} == applied
+    support = imported.agent("support")
+    assert support.tools == ("lookup_order",)  # by name, the tool file reused
+    assert [t.tool_name for t in support.tests if t.type == "tool"] == ["lookup_order"]
 
 
 def test_import_refuses_an_existing_folder_and_a_known_agent(

@@ -47,6 +47,8 @@ class ScriptedApi:
             return httpx.Response(200, json={"tests": tests, "has_more": False})
         if path == "/v1/convai/knowledge-base":
             return httpx.Response(200, json={"documents": [], "has_more": False})
+        if path == "/v1/convai/tools":  # the example support agent names a tool
+            return httpx.Response(200, json={"tools": [], "has_more": False})
         agent_id = path.rsplit("/", 1)[-1]
         with self.lock:
             self.reads.append(agent_id)
