@@ -211,7 +211,7 @@ def _tool_check(moment: Moment, tool: Mapping[str, str] | None) -> Entry:
         )
     kind = str(call.get("type") or "client")
     reference = dict(tool or {"id": str(call["tool_name"]), "type": kind})
-    if reference["type"] not in _TOOL_TYPES:
+    if "name" not in reference and reference["type"] not in _TOOL_TYPES:
         reference["type"] = "client"
     params = _flatten(json.loads(call.get("params_as_json") or "{}"))
     checks = [
@@ -334,7 +334,7 @@ def new_test(
                 "which is not an agent of this repository: pass --agent SLUG"
             )
         agent = project.agent(found)
-    tool = _referenced_tool(client, moment) if test_type == "tool" else None
+    tool = _referenced_tool(client, moment, project) if test_type == "tool" else None
     ids = tool_ids_by_name(client) if test_type == "simulation" and _calls_tools(moment) else None
     return write_test(
         agent, moment, test_type, name=name, tool=tool, overwrite=overwrite, tool_ids=ids
@@ -350,12 +350,18 @@ def tool_ids_by_name(client: ConvaiClient) -> dict[str, str]:
     return {str(t["tool_config"].get("name")): str(t["id"]) for t in client.iter_tools()}
 
 
-def _referenced_tool(client: ConvaiClient, moment: Moment) -> dict[str, str] | None:
-    """The called tool by id when the workspace has a tool of that name, else by name."""
+def _referenced_tool(
+    client: ConvaiClient, moment: Moment, project: Project
+) -> dict[str, str] | None:
+    """The called tool by name when the repository has ``tools/<name>.yaml`` (resolved in each
+    environment when synced), else by id when the workspace has a tool of that name, else by
+    name."""
     call = moment.tool_call
     if call is None:
         return None
     name = str(call["tool_name"])
+    if (project.root / "tools" / f"{name}.yaml").is_file():
+        return {"name": name}
     return {
         "id": tool_ids_by_name(client).get(name, name),
         "type": str(call.get("type") or "client"),

@@ -86,7 +86,7 @@ def test_new_test_is_refused_until_filled_then_accepted_and_run(cli: Any, projec
         )
     )
     code, out, _ = cli("validate")
-    assert code == 0 and "6 test(s) valid" in out
+    assert code == 0 and "7 test(s) valid" in out
     code, out, _ = cli("test", "support")
     assert code == 3
     assert f"FAIL {CANADA}-turn-3" in out and "equals the failure example" in out
@@ -235,3 +235,12 @@ def test_scenario_file_is_the_callers_script(cli: Any, project: Path) -> None:
     assert code == 0, out
     assert "user   How long does delivery take?" in out
     assert "agent  Orders ship within 2 business days" in out
+
+
+def test_a_tool_test_from_a_conversation_names_a_tool_of_tools(cli: Any, project: Path) -> None:
+    assert cli("apply", "--auto-approve")[0] == 0
+    args = ("--from-conversation", TOOL_ERROR, "--at-turn", "3", "--type", "tool")
+    code, out, err = cli("tests", "new", *args, "--name", "lookup")
+    assert code == 0, out + err
+    written = load_yaml((project / "agents/support/tests/lookup.yaml").read_text())
+    assert written["tool_call_parameters"]["referenced_tool"] == {"name": "lookup_order"}

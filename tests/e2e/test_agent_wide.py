@@ -155,7 +155,7 @@ def test_changed_test_that_passes_on_main_is_attached_without_a_branch(
     )
     code, out, err = cli("apply", "--auto-approve")
     assert code == 0, out + err
-    assert "2 test(s) passed on main; written directly (no branch)" in out
+    assert "3 test(s) passed on main; written directly (no branch)" in out
     assert _branch_names(server, applied) == branches
     run = _calls(server, applied, "POST", "/run-tests")[-1]
     assert "branch_id" not in run.body  # on main

@@ -14,7 +14,7 @@ def test_plan_shows_agents_to_create(cli: Any) -> None:
     assert code == 2
     assert "+ assistant will be created" in out
     assert "+ support will be created" in out
-    assert "Plan: 2 to create, 0 to update, 0 unchanged; 5 tests will run." in out
+    assert "Plan: 2 to create, 0 to update, 0 unchanged; 6 tests will run." in out
 
 
 def test_apply_creates_then_plan_is_empty(cli: Any, server: Any) -> None:

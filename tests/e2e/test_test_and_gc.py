@@ -17,7 +17,7 @@ def test_test_runs_on_main_and_on_a_branch(cli: Any, server: Any, project: Path)
     code, out, _ = cli("test", "support")
     assert code == 0, out
     assert "support on main: all passed" in out
-    assert "Tests: 2 passed, 0 failed." in out
+    assert "Tests: 3 passed, 0 failed." in out
     prompt = project / "agents/support/prompt.md"
     prompt.write_text(prompt.read_text().replace("within 30 days", "within 14 days"))
     code, out, _ = cli("apply", "--auto-approve", "--target", "support")

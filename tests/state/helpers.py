@@ -29,11 +29,9 @@ def patch_agent(api: httpx.Client, agent_id: str, body: dict[str, Any]) -> None:
 
 
 def apply_examples(cli: Cli, api: httpx.Client, project: Path) -> dict[str, str]:
-    """Copy the repository's example agents and tools into ``project`` and apply them; ids by
-    slug."""
-    repo = Path(__file__).resolve().parents[2]
-    shutil.copytree(repo / "agents", project / "agents")
-    shutil.copytree(repo / "tools", project / "tools")
+    """Copy the repository's example agents into ``project`` and apply them; ids by slug."""
+    shutil.copytree(Path(__file__).resolve().parents[2] / "agents", project / "agents")
+    shutil.copytree(Path(__file__).resolve().parents[2] / "tools", project / "tools")
     code, out, err = cli("apply", "--auto-approve")
     assert code == 0, out + err
     agents = api.get("/v1/convai/agents").json()["agents"]

@@ -47,7 +47,7 @@ class ScriptedApi:
             return httpx.Response(200, json={"tests": tests, "has_more": False})
         if path == "/v1/convai/knowledge-base":
             return httpx.Response(200, json={"documents": [], "has_more": False})
-        if path == "/v1/convai/tools":  # the example support agent names a tool
+        if path == "/v1/convai/tools":
             return httpx.Response(200, json={"tools": [], "has_more": False})
         agent_id = path.rsplit("/", 1)[-1]
         with self.lock:
