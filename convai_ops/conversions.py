@@ -62,7 +62,7 @@ _WORKFLOW = "AgentWorkflowResponseModel"
 _PROMPT = ("conversation_config", "agent", "prompt", "prompt")
 _KB = ("conversation_config", "agent", "prompt", "knowledge_base")
 _TESTS = ("platform_settings", "testing", "attached_tests")
-_REFERENCED_TOOL = ("tool_call_parameters", "referenced_tool")
+_REFERENCED_ID = ("tool_call_parameters", "referenced_tool", "id")
 _TOOLS = ("conversation_config", "agent", "prompt", "tools")
 _TOOL_IDS = ("conversation_config", "agent", "prompt", "tool_ids")
 _OPTIONS = ("name", "repeat", "min_pass")
@@ -297,23 +297,23 @@ def remote_test_data(
     accepted = schema.get("properties", {})
     raw = {k: v for k, v in remote.items() if k in accepted and k != "name"}
     raw["type"] = kind
-    tool = (tools or {}).get(str(dig(raw, (*_REFERENCED_TOOL, "id"))))
-    named = (lambda b: _named_tool(b, tool[0])) if tool else dict
-    tool_hash = tool[1] if tool else ""
-    candidates = (named(b) for b in _candidates(raw, schema))
+    tool_name, tool_hash = (tools or {}).get(str(dig(raw, _REFERENCED_ID)), (None, ""))
+    candidates = (_named_tool(b, tool_name) for b in _candidates(raw, schema))
     found = (b for b in candidates if _hash(b, tool_hash) == wanted) if wanted else iter(())
     body = next(found, None)
     exact = body is not None
     if body is None:
-        body = named(declared_subset(raw, schema, [("type",)]))
+        body = _named_tool(declared_subset(raw, schema, [("type",)]), tool_name)
     data = {"type": kind, **{k: _examples(k, v) for k, v in body.items() if k != "type"}}
     return name, data, exact
 
 
-def _named_tool(body: Mapping[str, Any], tool_name: str) -> dict[str, Any]:
-    """``body`` with ``tool_call_parameters.referenced_tool`` naming ``tool_name``."""
+def _named_tool(body: Mapping[str, Any], tool_name: str | None) -> dict[str, Any]:
+    """``body`` with ``tool_call_parameters.referenced_tool`` naming ``tool_name`` (a copy;
+    ``body`` as it is when ``tool_name`` is None)."""
     out = copy.deepcopy(dict(body))
-    out["tool_call_parameters"]["referenced_tool"] = {"name": tool_name}
+    if tool_name is not None:
+        out["tool_call_parameters"]["referenced_tool"] = {"name": tool_name}
     return out
 
 
