@@ -100,6 +100,22 @@ CASES: dict[str, Case] = {
     "delete_tool": Case(
         lambda c: c.delete_tool("tl1"), "DELETE", "/v1/convai/tools/tl1", Reply(204), None
     ),
+    "tool_dependents": Case(
+        lambda c: c.tool_dependents("tl1"),
+        "GET",
+        "/v1/convai/tools/tl1/dependent-agents",
+        Reply(
+            json={
+                **one_page("agents", {"id": "a1", "type": "available"}),
+                "branches": [{"branch_id": "b1", "is_main": False}],
+            }
+        ),
+        {
+            "agents": [{"id": "a1", "type": "available"}],
+            "branches": [{"branch_id": "b1", "is_main": False}],
+        },
+        query=(("page_size", "100"),),
+    ),
     "iter_conversations": Case(
         lambda c: list(
             c.iter_conversations(
