@@ -144,7 +144,7 @@ def create_named_branch(
     who: str,
 ) -> dict[str, Any]:
     """Create branch ``name`` from ``parent_version_id`` with ``change``
-    (``conversation_config`` / ``platform_settings``); return ``{"created_branch_id",
+    (``conversation_config`` / ``platform_settings`` / ``workflow``); return ``{"created_branch_id",
     "created_version_id"}``. Calls ``POST /v1/convai/agents/{agent_id}/branches``. A taken name
     (409: a branch no capped list showed) raises ``UsageError`` naming ``who``, the agent and
     the branch; other failures raise their ``ApiError``."""
@@ -156,6 +156,7 @@ def create_named_branch(
             description=description,
             conversation_config=change.get("conversation_config"),
             platform_settings=change.get("platform_settings"),
+            workflow=change.get("workflow"),
         )
     except ConflictError:
         raise UsageError(

@@ -349,12 +349,14 @@ def _stage_branch(
 ) -> tuple[str, str | None]:
     """Write the change on the branch; return ``(branch_id, its new version_id)``."""
     conversation, platform = _branch_config(ctx, spec, tests, refs)
+    change: dict[str, Any] = {"conversation_config": conversation, "platform_settings": platform}
+    workflow = spec.desired(ctx.options.environment).get("workflow")
+    if workflow is not None:  # versioned: the branch holds it, the API replaces it whole
+        change["workflow"] = copy.deepcopy(workflow)
     if existing:
-        body = {"conversation_config": conversation, "platform_settings": platform}
-        updated = ctx.client.update_agent(main.agent_id, body, branch_id=existing)
+        updated = ctx.client.update_agent(main.agent_id, change, branch_id=existing)
         ctx.report(spec.slug, f"updated branch {branch_name} ({existing})")
         return existing, updated.get("version_id")
-    change = {"conversation_config": conversation, "platform_settings": platform}
     created = create_named_branch(
         ctx.client,
         main.agent_id,

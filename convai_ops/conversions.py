@@ -4,7 +4,8 @@
   *declared subset* of ``conversation_config`` / ``platform_settings`` (only keys the request
   schemas accept, minus values equal to the schema default, list items without the keys the
   API fills in; one of ``prompt.tools`` / ``prompt.tool_ids``), the :data:`ESSENTIAL` paths
-  always, ``tags:`` only when the agent carries its managed tag, knowledge entries by id.
+  always, ``tags:`` only when the agent carries its managed tag, knowledge entries by id, the
+  ``workflow`` (:func:`workflow_data`) when it has nodes.
 - :func:`remote_test_data`: a test file's data from a ``GET /v1/convai/agent-testing/{id}``
   body; a test convai-ops created (``slug/name #hash``) is reproduced so that its content hash,
   and so its remote name, is the same.
@@ -31,7 +32,7 @@ from convai_ops.spec import (
     canonical_json,
     openapi,
 )
-from convai_ops.spec.defaults import SECTION_SCHEMAS, strip_list_defaults
+from convai_ops.spec.defaults import SECTION_SCHEMAS, strip_defaults, strip_list_defaults
 from convai_ops.spec.schema import validator
 from convai_ops.spec.yamlio import field_name
 from convai_ops.state import managed_tag
@@ -49,6 +50,7 @@ __all__ = [
     "kb_entry",
     "local_test_name",
     "remote_test_data",
+    "workflow_data",
 ]
 
 KeyPath = tuple[str, ...]
@@ -56,9 +58,11 @@ _SECTIONS = {
     "conversation_config": "ConversationalConfigAPIModel-Input",
     "platform_settings": "AgentPlatformSettingsRequestModel",
 }
+_WORKFLOW = "AgentWorkflowResponseModel"
 _PROMPT = ("conversation_config", "agent", "prompt", "prompt")
 _KB = ("conversation_config", "agent", "prompt", "knowledge_base")
 _TESTS = ("platform_settings", "testing", "attached_tests")
+_REFERENCED_ID = ("tool_call_parameters", "referenced_tool", "id")
 _TOOLS = ("conversation_config", "agent", "prompt", "tools")
 _TOOL_IDS = ("conversation_config", "agent", "prompt", "tool_ids")
 _OPTIONS = ("name", "repeat", "min_pass")
@@ -109,14 +113,17 @@ def _prune(data: dict[str, Any], path: Sequence[str]) -> None:
 
 
 def declared_subset(
-    value: Any, schema: Any, keep: Iterable[KeyPath] = (), path: KeyPath = ()
+    value: Any, schema: Any, keep: Iterable[KeyPath] = (), path: KeyPath = (), needed: bool = False
 ) -> Any:
     """``value`` reduced to what a request with ``schema`` accepts and what is not a default.
 
     Mappings are walked: unknown keys are dropped, and so are keys at their schema default (or
     null / ``[]`` / ``{}`` when the schema names none) unless required or leading to a key path
-    in ``keep`` (paths from the top, ``path`` being where ``value`` is). Lists and scalars are
-    leaves, kept whole. Returns a new value.
+    in ``keep`` (paths from the top, ``path`` being where ``value`` is). A tag naming the
+    object's variant (``openapi.is_tag``: ``params.system_tool_type``, a tool's ``type``) is
+    kept whenever its object is (it holds other keys, or is ``needed``: required by its
+    parent), so a plain ``end_call`` keeps its ``params``. Lists and scalars are leaves, kept
+    whole. Returns a new value.
     """
     if not isinstance(value, Mapping):
         return copy.deepcopy(value)
@@ -126,13 +133,19 @@ def declared_subset(
     keep = frozenset(keep)
     required = {k for b in openapi.object_branches(schema, value) for k in b.get("required", ())}
     out: dict[str, Any] = {}
+    tags: set[str] = set()
     for key, item in value.items():
         if key not in known:
             continue
         here = (*path, key)
-        reduced = declared_subset(item, known[key], keep, here)
+        reduced = declared_subset(item, known[key], keep, here, key in required)
         if key in required or _says_something(item, reduced, known[key], keep, here):
             out[key] = reduced
+        elif openapi.is_tag(known[key]):
+            out[key] = reduced
+            tags.add(key)
+    if tags and not (needed or set(out) - tags):
+        out = {k: v for k, v in out.items() if k not in tags}
     return out
 
 
@@ -153,7 +166,7 @@ def _open_entry(
     item: Any, schema: Any, key: str, parent: Any, keep: Iterable[KeyPath], path: KeyPath
 ) -> Any:
     sub = openapi.value_schema(schema, key, parent)
-    return copy.deepcopy(item) if sub is None else declared_subset(item, sub, keep, path)
+    return copy.deepcopy(item) if sub is None else declared_subset(item, sub, keep, path, True)
 
 
 def _is_default(value: Any, schema: Any) -> bool:
@@ -191,11 +204,25 @@ def agent_file_data(
         reduced = declared_subset(config[section], openapi.component(component), keep, (section,))
         if reduced:
             data[section] = {k: reduced[k] for k in sorted(reduced, key=lambda k: k != "agent")}
+    workflow = workflow_data(live.get("workflow"))
+    if workflow is not None:
+        data["workflow"] = workflow
     locators = dig(live, _KB)
     if isinstance(locators, list) and locators:
         data["knowledge_base"] = [kb_entry(loc) for loc in locators]
     notes.extend(_repair(data))
     return data, prompt if to_file else None, notes
+
+
+def workflow_data(workflow: Any) -> dict[str, Any] | None:
+    """``workflow:`` of agent.yaml from a GET agent's ``workflow``; ``None`` when it has no
+    nodes. Every node and edge is kept (each with its ``type``), without the keys the API's
+    response defaults (``AgentWorkflowResponseModel``) give back, so it fills back to what the
+    GET answered (``plan.workflow_view``)."""
+    if not isinstance(workflow, Mapping) or not workflow.get("nodes"):
+        return None
+    reduced: dict[str, Any] = strip_defaults(dict(workflow), _WORKFLOW)
+    return reduced
 
 
 def _one_tools_field(config: dict[str, Any]) -> None:
@@ -251,12 +278,16 @@ def _repair(data: dict[str, Any]) -> list[str]:
 # -- tests --------------------------------------------------------------------------------------
 
 
-def remote_test_data(remote: Mapping[str, Any]) -> tuple[str, dict[str, Any], bool]:
+def remote_test_data(
+    remote: Mapping[str, Any], tools: Mapping[str, tuple[str, str]] | None = None
+) -> tuple[str, dict[str, Any], bool]:
     """``(local name, test YAML data, exact)`` of a ``GET /v1/convai/agent-testing/{id}`` body.
 
     ``exact`` is True when the remote name's ``#hash`` is reproduced by the data (a test
-    convai-ops created); otherwise the data is the body without its defaults. Raises
-    ``ConvaiOpsError`` for a test type other than llm, tool or simulation.
+    convai-ops created); otherwise the data is the body without its defaults. ``tools`` maps a
+    workspace tool id to ``(name, ToolSpec.content_hash)`` of its ``tools/<name>.yaml``: a tool
+    test referencing one is written naming it (``referenced_tool: {name}``), never by id.
+    Raises ``ConvaiOpsError`` for a test type other than llm, tool or simulation.
     """
     name, wanted = local_test_name(str(remote.get("name") or remote.get("id") or "test"))
     kind = str(remote.get("type") or "llm")
@@ -266,13 +297,24 @@ def remote_test_data(remote: Mapping[str, Any]) -> tuple[str, dict[str, Any], bo
     accepted = schema.get("properties", {})
     raw = {k: v for k, v in remote.items() if k in accepted and k != "name"}
     raw["type"] = kind
-    found = (b for b in _candidates(raw, schema) if _hash(b) == wanted) if wanted else iter(())
+    tool_name, tool_hash = (tools or {}).get(str(dig(raw, _REFERENCED_ID)), (None, ""))
+    candidates = (_named_tool(b, tool_name) for b in _candidates(raw, schema))
+    found = (b for b in candidates if _hash(b, tool_hash) == wanted) if wanted else iter(())
     body = next(found, None)
     exact = body is not None
     if body is None:
-        body = declared_subset(raw, schema, [("type",)])
+        body = _named_tool(declared_subset(raw, schema, [("type",)]), tool_name)
     data = {"type": kind, **{k: _examples(k, v) for k, v in body.items() if k != "type"}}
     return name, data, exact
+
+
+def _named_tool(body: Mapping[str, Any], tool_name: str | None) -> dict[str, Any]:
+    """``body`` with ``tool_call_parameters.referenced_tool`` naming ``tool_name`` (a copy;
+    ``body`` as it is when ``tool_name`` is None)."""
+    out = copy.deepcopy(dict(body))
+    if tool_name is not None:
+        out["tool_call_parameters"]["referenced_tool"] = {"name": tool_name}
+    return out
 
 
 def local_test_name(remote_name: str) -> tuple[str, str | None]:
@@ -281,8 +323,10 @@ def local_test_name(remote_name: str) -> tuple[str, str | None]:
     return (ours["name"], ours["hash"]) if ours else (remote_name, None)
 
 
-def _hash(body: Mapping[str, Any]) -> str:
-    return hashlib.sha256(canonical_json(dict(body))).hexdigest()[:8]
+def _hash(body: Mapping[str, Any], tool_hash: str = "") -> str:
+    """``TestSpec.content_hash`` (first 8 digits) of a test file's ``body``."""
+    data = canonical_json(dict(body)) + tool_hash.encode()
+    return hashlib.sha256(data).hexdigest()[:8]
 
 
 def _candidates(raw: dict[str, Any], schema: Any) -> Iterable[dict[str, Any]]:

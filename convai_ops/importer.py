@@ -12,6 +12,10 @@
   the managed tag ``convai-ops:<slug>`` (declared tags always get it, so declaring them on an
   agent without it would plan a tag change); otherwise tags stay unmanaged and a note says so.
 - ``prompt.md``: the system prompt; ``knowledge_base:`` entries by ``id`` (and ``name``).
+- ``tools/<name>.yaml`` for each workspace tool ``prompt.tool_ids`` names, and ``tools: [names]``
+  in ``agent.yaml`` instead of the ids (:mod:`convai_ops.tool_files`); an existing tool file
+  with the same content is reused, one with other content refuses the import (nothing written).
+- ``workflow:`` (nodes and edges) and ``prompt.built_in_tools`` as the live agent has them.
 - ``tests/<name>.yaml``: each attached test's create body (``name`` -> file stem). A test that
   convai-ops created (``slug/name #hash``) is written so that its content hash, and so its remote
   name, is reproduced; a test created elsewhere gets a new name, so ``plan`` shows the tests
@@ -39,6 +43,7 @@ from convai_ops.spec import (
     write_schemas,
 )
 from convai_ops.spec.yamlio import read_document
+from convai_ops.tool_files import agent_tool_files, name_tools, tool_hashes, write_tool_files
 
 if TYPE_CHECKING:
     from convai_ops.api import ConvaiClient
@@ -78,15 +83,19 @@ def _file_stem(name: str, taken: set[str]) -> str:
 
 
 def write_test_file(
-    directory: Path, remote: Mapping[str, Any], taken: set[str]
+    directory: Path,
+    remote: Mapping[str, Any],
+    taken: set[str],
+    tools: Mapping[str, tuple[str, str]] | None = None,
 ) -> tuple[Path | None, str | None]:
-    """Write a remote test as ``<directory>/tests/<stem>.yaml`` (a stem not in ``taken``).
+    """Write a remote test as ``<directory>/tests/<stem>.yaml`` (a stem not in ``taken``);
+    ``tools`` (tool id -> name, content hash) names the tool a tool test references.
 
     Returns ``(path, note)``: ``path`` is None when the test does not load (it is not kept);
     the note says why, or that the test's content will not keep its remote name.
     """
     try:
-        name, data, exact = remote_test_data(remote)
+        name, data, exact = remote_test_data(remote, tools)
     except ConvaiOpsError as exc:
         return None, f"skipped a test: {exc}"
     stem = _file_stem(name, taken)
@@ -125,22 +134,31 @@ def import_agent(
     """Write ``<root>/agents/<slug>/`` from the live agent ``agent_id`` (see module docstring).
 
     ``slug`` defaults to the agent's managed tag, else its name in lowercase. Also writes the
-    editor schemas (``.convai-ops/schema/``) when missing. Calls ``GET /v1/convai/agents/{id}``
-    and ``GET /v1/convai/agent-testing/{id}`` per attached test. Raises ``UsageError`` for a bad
-    slug, an existing folder or an agent already in the repository, ``ApiError`` from the client,
+    editor schemas (``.convai-ops/schema/``) when missing. Calls ``GET /v1/convai/agents/{id}``,
+    ``GET /v1/convai/tools/{id}`` per tool id and ``GET /v1/convai/agent-testing/{id}`` per
+    attached test. Raises ``UsageError`` for a bad slug, an existing folder, an agent already in
+    the repository or a tool file with other content, ``ApiError`` from the client,
     ``SpecError`` if the written files do not load.
     """
     live = client.get_agent(agent_id)
     slug = slug or _default_slug(live)
     directory = _target(root, slug, env, agent_id)
     data, prompt, notes = agent_file_data(live, slug, env)
+    tools = agent_tool_files(client, root, live)
+    if tools:
+        name_tools(data, tools)
     tests = [client.get_test(test_id) for test_id in attached_test_ids(live)]
     files = [*write_schemas(root)] if not (root / SCHEMA_DIR).is_dir() else []
+    files.extend(write_tool_files(tools))
+    notes.extend(
+        f"tools/{t.path.name} already holds tool {t.name!r}: reused" for t in tools if t.current
+    )
     if prompt is not None:
         files.append(write_prompt(directory / "prompt.md", prompt))
     taken: set[str] = set()
+    named = tool_hashes(tools)
     for remote in tests:
-        path, note = write_test_file(directory, remote, taken)
+        path, note = write_test_file(directory, remote, taken, named)
         files.extend([path] if path else [])
         notes.extend([note] if note else [])
     dump_yaml(data, directory / "agent.yaml", header=SCHEMA_HEADER["agent"])

@@ -8,6 +8,8 @@ holding only what the repository declares:
   the declared subsets of ``conversation_config`` and ``platform_settings``;
 - ``knowledge_base``: the sorted document names (content-addressed for local files);
 - ``tests``: the sorted remote test names (content-addressed) attached to the agent;
+- ``workflow`` (when declared): the whole graph on both sides, response defaults filled in
+  (:func:`workflow_view`): a write replaces it whole, so what the repository lacks differs;
 - ``tools`` (when ``agent.yaml`` declares ``tools:``): ``{name: tool_config}`` of the declared
   ``tools/<name>.yaml`` against the workspace tools main's ``prompt.tool_ids`` point at (keyed by
   their names; an id the tools list does not know is keyed by the id), compared with the
@@ -90,12 +92,14 @@ __all__ = [
     "make_plan",
     "remote_view",
     "with_list_defaults",
+    "workflow_view",
 ]
 
 FORMAT_VERSION = 2  # 2: FieldChange.gated
 MASK = "***"
 _SENSITIVE = re.compile(r"secret|password|api[_-]?key|authorization|headers|(^|_)token$", re.I)
-_CONFIG_KEYS = ("name", "tags", "conversation_config", "platform_settings")
+_CONFIG_KEYS = ("name", "tags", "conversation_config", "platform_settings", "workflow")
+_WORKFLOW_SCHEMA = "AgentWorkflowResponseModel"
 _KB_PATH = ("conversation_config", "agent", "prompt", "knowledge_base")
 _TESTS_PATH = ("platform_settings", "testing", "attached_tests")
 
@@ -294,6 +298,8 @@ def declared_view(spec: AgentSpec, env: str) -> dict[str, Any]:
         )
     if spec.tests:
         view["tests"] = sorted(remote_test_name(spec.slug, t) for t in spec.tests)
+    if "workflow" in view:
+        view["workflow"] = workflow_view(view["workflow"])
     if spec.tools is not None:
         view["tools"] = desired_tools_view(spec.tool_specs)
     return view
@@ -307,6 +313,8 @@ def remote_view(
     view: dict[str, Any] = with_list_defaults(project_onto(dict(config), declared))
     if "tags" in view:
         view["tags"] = sorted(view["tags"] or [])
+    if "workflow" in desired:
+        view["workflow"] = workflow_view(config.get("workflow"))
     if "knowledge_base" in desired:
         view["knowledge_base"] = sorted(_remote_kb_keys(config, spec.knowledge))
     if "tests" in desired:
@@ -330,6 +338,17 @@ def with_list_defaults(view: dict[str, Any]) -> dict[str, Any]:
         if isinstance(view.get(section), dict):
             view[section] = fill_defaults(view[section], schema, lists_only=True)
     return view
+
+
+def workflow_view(workflow: Any) -> dict[str, Any]:
+    """A workflow (``{nodes, edges, ...}``, declared or as a GET answers it) compared whole:
+    every key, with ``AgentWorkflowResponseModel``'s defaults filled in on both sides (a write
+    replaces the workflow whole, so a node or edge the repository lacks is a change too). A
+    missing or empty workflow is ``{}``."""
+    if not isinstance(workflow, Mapping) or not workflow:
+        return {}
+    filled: dict[str, Any] = fill_defaults(dict(workflow), _WORKFLOW_SCHEMA)
+    return filled
 
 
 def _remote_kb_keys(config: Mapping[str, Any], knowledge: Sequence[KnowledgeSpec]) -> list[str]:

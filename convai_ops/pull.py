@@ -2,7 +2,10 @@
 
 ``spec.update_yaml`` keeps comments and key order and rewrites only changed values;
 ``prompt.md`` is rewritten only when the prompt changed. Fields the repository does not declare
-stay undeclared; the agent's documents and tests are adopted as a whole (a document the
+stay undeclared; a declared ``tools:`` is set to the tools main's ``tool_ids`` name, their
+``tools/<name>.yaml`` written where missing or different (:mod:`convai_ops.tool_files`); a
+declared ``workflow:`` is replaced whole when the live graph differs; the
+agent's documents and tests are adopted as a whole (a document the
 repository lacks becomes a ``knowledge_base:`` entry by id, a test a ``tests/*.yaml`` file, as
 ``import`` writes them). Pull never deletes a file: what it cannot adopt is reported as a note.
 Reads the live agents through ``state.read_snapshot`` (``GET /v1/convai/agents/{id}``).
@@ -23,9 +26,11 @@ from convai_ops.conversions import (
     kb_entry,
     local_test_name,
     remote_test_data,
+    workflow_data,
 )
 from convai_ops.dicts import json_equal
 from convai_ops.importer import write_prompt, write_test_file
+from convai_ops.plan import workflow_view
 from convai_ops.spec import READ_ONLY_SETTINGS, load_project, update_yaml
 from convai_ops.spec.defaults import (
     SECTION_SCHEMAS,
@@ -35,6 +40,7 @@ from convai_ops.spec.defaults import (
 )
 from convai_ops.spec.yamlio import read_document
 from convai_ops.state import document_name, managed_tag, read_snapshot, remote_test_name
+from convai_ops.tool_files import ToolFile, agent_tool_files, tool_hashes, write_tool_files
 
 if TYPE_CHECKING:
     from convai_ops.api import ConvaiClient
@@ -106,14 +112,16 @@ def _pull_agent(
     raw = read_document(spec.path).data
     pulled = _pulled_agent(spec, raw, live, env, (*ignore, *spec.ignore))
     notes.extend(_pull_knowledge(spec, pulled, live))
+    tools, tool_files, tool_notes = _pull_tools(client, spec, pulled, live)
+    notes.extend(tool_notes)
     fields = _changed(raw, pulled)
-    files = [spec.path] if fields else []
+    files = [*tool_files, *([spec.path] if fields else [])]
     if fields:
         update_yaml(spec.path, pulled)
     if spec.prompt_file is not None and _pull_prompt(spec.prompt_file, live):
         files.append(spec.prompt_file)
         fields.append(f"{'.'.join(_PROMPT)} ({spec.prompt_file.name})")
-    test_files, test_notes = _pull_tests(client, spec, live, index)
+    test_files, test_notes = _pull_tests(client, spec, live, index, tool_hashes(tools))
     notes.extend(test_notes)
     if managed_tag(spec.slug) not in (live.get("tags") or ()) and spec.tags is not None:
         notes.append(f"the live agent lacks the tag {managed_tag(spec.slug)}; apply adds it")
@@ -141,7 +149,36 @@ def _pulled_agent(
             for target, skip in ((pulled, frozen | shadowed), (override, frozen)):
                 if section in target:
                     target[section] = _reproject(target[section], live[section], skip, (section,))
+    if isinstance(pulled.get("workflow"), dict) and ("workflow",) not in frozen:
+        pulled["workflow"] = _pulled_workflow(pulled["workflow"], live.get("workflow"))
     return pulled
+
+
+def _pulled_workflow(declared: dict[str, Any], live: Any) -> dict[str, Any]:
+    """The declared workflow when it equals the live one (compared whole, as the plan does),
+    else the live one as import writes it; a live agent without a workflow keeps the declared
+    one (the next apply writes it)."""
+    if json_equal(workflow_view(declared), workflow_view(live)):
+        return declared
+    return workflow_data(live) or declared
+
+
+def _pull_tools(
+    client: ConvaiClient, spec: AgentSpec, pulled: dict[str, Any], live: Mapping[str, Any]
+) -> tuple[list[ToolFile], list[Path], list[str]]:
+    """For an agent declaring ``tools:``: name the tools main's ``tool_ids`` point at and
+    write their ``tools/<name>.yaml`` where missing or different (tools are shared: the note
+    says so). Returns ``(tools, files written, notes)``; ``pulled`` is modified."""
+    if spec.tools is None:
+        return [], [], []
+    tools = agent_tool_files(client, spec.dir.parent.parent, live, adopt=True)
+    pulled["tools"] = [tool.name for tool in tools]
+    notes = [
+        f"tools/{t.path.name} rewritten from the live tool: every agent naming it uses this"
+        for t in tools
+        if not t.current and t.path.exists()
+    ]
+    return tools, write_tool_files(tools), notes
 
 
 def _pointer(pointer: str) -> KeyPath:
@@ -262,9 +299,14 @@ def _with_mode(entry: dict[str, Any], mode: str) -> dict[str, Any]:
 
 
 def _pull_tests(
-    client: ConvaiClient, spec: AgentSpec, live: Mapping[str, Any], index: RemoteIndex
+    client: ConvaiClient,
+    spec: AgentSpec,
+    live: Mapping[str, Any],
+    index: RemoteIndex,
+    tools: Mapping[str, tuple[str, str]],
 ) -> tuple[list[Path], list[str]]:
-    """Write attached tests the repository lacks or holds differently; ``(files, notes)``."""
+    """Write attached tests the repository lacks or holds differently; ``(files, notes)``.
+    ``tools`` (tool id -> name, content hash) names the tool a tool test references."""
     by_remote = {remote_test_name(spec.slug, t): t for t in spec.tests}
     local = {t.name: t for t in spec.tests}
     seen: set[str] = set()
@@ -280,20 +322,22 @@ def _pull_tests(
         name = local_test_name(str(remote.get("name", "")))[0]
         existing = local.get(name)
         if existing is None:
-            path, note = write_test_file(spec.dir, remote, taken)
+            path, note = write_test_file(spec.dir, remote, taken, tools)
             files.extend([path] if path else [])
             notes.extend([note] if note else [])
             continue
         seen.add(name)
-        files.extend(_update_test(existing.path, remote))
+        files.extend(_update_test(existing.path, remote, tools))
     notes += [f"tests/{t.path.name}: {_DETACHED}" for t in spec.tests if t.name not in seen]
     return files, notes
 
 
-def _update_test(path: Path, remote: Mapping[str, Any]) -> list[Path]:
+def _update_test(
+    path: Path, remote: Mapping[str, Any], tools: Mapping[str, tuple[str, str]]
+) -> list[Path]:
     """Adopt the live body into an existing test file (options and comments kept)."""
     raw = read_document(path).data
-    data = remote_test_data(remote)[1]
+    data = remote_test_data(remote, tools)[1]
     data = {k: v for k, v in data.items() if k not in _OPTIONS}
     if "type" not in raw and data.get("type") == "llm":
         del data["type"]

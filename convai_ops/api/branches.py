@@ -30,12 +30,14 @@ class AgentBranchesMixin(BaseClient):
         description: str,
         conversation_config: Mapping[str, Any] | None = None,
         platform_settings: Mapping[str, Any] | None = None,
+        workflow: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
         """Create a branch from ``parent_version_id`` and return
         ``{"created_branch_id", "created_version_id"}``.
 
         ``conversation_config`` / ``platform_settings``, when given, are applied to the new
-        branch's first version. Calls ``POST /v1/convai/agents/{agent_id}/branches``. Raises
+        branch's first version; ``workflow`` (``AgentWorkflowRequestModel``) replaces its
+        workflow. Calls ``POST /v1/convai/agents/{agent_id}/branches``. Raises
         :class:`NotFoundError`, :class:`RequestValidationError`, or another :class:`ApiError`.
         """
         body = compact(
@@ -44,6 +46,7 @@ class AgentBranchesMixin(BaseClient):
             description=description,
             conversation_config=conversation_config,
             platform_settings=platform_settings,
+            workflow=workflow,
         )
         return self._object("POST", _BRANCHES, path_params={"agent_id": agent_id}, json=body)
 

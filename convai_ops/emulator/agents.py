@@ -33,6 +33,7 @@ from convai_ops.emulator.problems import bad_request, not_found
 from convai_ops.emulator.rag import start_for_config
 from convai_ops.emulator.schema import over_defaults, prune, shared_defaults
 from convai_ops.emulator.store import Agent, Branch, Version
+from convai_ops.spec.defaults import fill_defaults
 from convai_ops.versioning import split_platform_settings
 
 __all__ = [
@@ -66,6 +67,7 @@ _REQUEST_SCHEMAS = {
     "platform_settings": "AgentPlatformSettingsRequestModel",
 }
 _WORKFLOW_BASE: dict[str, Any] = {"edges": {}, "prevent_subagent_loops": False}
+_WORKFLOW_SCHEMA = "AgentWorkflowResponseModel"
 #: ``BranchProtectionStatus`` of a protected branch: merging into it needs admin permissions.
 ADMIN_ONLY = "admin_perms_required"
 
@@ -73,14 +75,17 @@ ADMIN_ONLY = "admin_perms_required"
 def resolved_config(stored: dict[str, Any]) -> dict[str, Any]:
     """Return ``stored`` (a version's config) deep-merged over the server defaults.
 
-    ``workflow`` stays ``{}`` when none was stored (the document requires a non-empty ``nodes``).
+    ``workflow`` stays ``{}`` when none was stored (the document requires a non-empty ``nodes``);
+    a stored one is answered with ``AgentWorkflowResponseModel``'s defaults filled into its
+    nodes and edges (``spec.defaults.fill_defaults``), as for the other sections.
     """
     out = {
         name: over_defaults(schema, stored.get(name) or {})
         for name, schema in _SECTION_SCHEMAS.items()
     }
     workflow = stored.get("workflow") or {}
-    out["workflow"] = deep_merge(_WORKFLOW_BASE, workflow) if workflow else {}
+    full = fill_defaults(deep_merge(_WORKFLOW_BASE, workflow), _WORKFLOW_SCHEMA) if workflow else {}
+    out["workflow"] = full
     return out
 
 

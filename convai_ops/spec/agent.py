@@ -42,6 +42,7 @@ def load_agent(directory: Path, config: ProjectConfig) -> AgentSpec:
         prompt_file=prompt_file,
         conversation_config=_conversation_config(doc, spec, prompt_file),
         platform_settings=_managed(spec.platform_settings),
+        workflow=copy.deepcopy(spec.workflow),
         overrides=_overrides(spec),
         knowledge=_knowledge(doc, spec.knowledge_base, directory, documents),
         tools=tuple(spec.tools) if spec.tools is not None else None,

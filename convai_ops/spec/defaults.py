@@ -36,6 +36,7 @@ __all__ = [
     "SECTION_SCHEMAS",
     "fill_defaults",
     "schema_at",
+    "strip_defaults",
     "strip_item_defaults",
     "strip_list_defaults",
 ]
@@ -88,6 +89,52 @@ def strip_list_defaults(value: Any, schema: str | Schema) -> Any:
     walked, their own keys kept): what import writes for a config the API answered."""
     root = openapi.component(schema) if isinstance(schema, str) else schema
     return _strip(value, root, 0)
+
+
+def strip_defaults(value: Any, schema: str | Schema) -> Any:
+    """``value`` without every key that :func:`fill_defaults` with ``schema`` gives back, at
+    every depth, so that ``fill_defaults`` of the result equals ``fill_defaults`` of ``value``.
+
+    Tags naming an object's variant (``openapi.is_tag``: a node's or condition's ``type``) are
+    kept, and map entries (``additionalProperties``: a workflow's nodes and edges) are never
+    dropped, as filling cannot give them back. What import writes for a whole-value field the
+    API answered filled in (a workflow). Returns a new value.
+    """
+    root = openapi.component(schema) if isinstance(schema, str) else schema
+    return _strip_all(value, root, 0)
+
+
+def _strip_all(value: Any, schema: Any, depth: int) -> Any:
+    resolved = _member(value, _resolved(schema))
+    if resolved is None or depth > _MAX_DEPTH:
+        return copy.deepcopy(value)
+    if isinstance(value, list):
+        items = resolved.get("items")
+        if not isinstance(items, dict):
+            return copy.deepcopy(value)
+        return [_strip_all(item, items, depth + 1) for item in value]
+    if not isinstance(value, dict):
+        return value
+    properties = resolved.get("properties") or {}
+    extra = resolved.get("additionalProperties")
+    lean: dict[str, Any] = {}
+    for key, item in value.items():
+        sub = properties.get(key, extra if isinstance(extra, dict) else None)
+        stripped = copy.deepcopy(item) if sub is None else _strip_all(item, sub, depth + 1)
+        lean[key] = copy.deepcopy(item) if stripped == {} else stripped  # not `position: {}`
+    return _without_given_back(value, lean, schema, properties)
+
+
+def _without_given_back(
+    value: dict[str, Any], lean: dict[str, Any], schema: Any, properties: Schema
+) -> dict[str, Any]:
+    """``lean`` without the named properties that filling gives back as in ``value``."""
+    target = _fill(value, schema, True, 0)
+    for key in [k for k in value if k in properties and not openapi.is_tag(properties[k])]:
+        trial = {k: v for k, v in lean.items() if k != key}
+        if json_equal(_fill(trial, schema, True, 0), target):
+            lean = trial
+    return lean
 
 
 def _strip(value: Any, schema: Any, depth: int) -> Any:

@@ -138,8 +138,9 @@ class AgentSpec(_Frozen):
     """One agent folder, ``agents/<slug>/``.
 
     ``conversation_config`` and ``platform_settings`` hold only the declared fields, the prompt
-    file's text already at ``conversation_config.agent.prompt.prompt``. ``tags`` and ``tools`` are
-    ``None`` when not declared (then not managed); ``tool_specs`` holds the ``ToolSpec`` of each
+    file's text already at ``conversation_config.agent.prompt.prompt``. ``tags``, ``tools`` and
+    ``workflow`` (``{nodes, edges, ...}``, the API's ``AgentWorkflowRequestModel``) are ``None``
+    when not declared (then not managed); ``tool_specs`` holds the ``ToolSpec`` of each
     name of ``tools`` (set by ``load_project``). ``environments`` maps an environment to the
     agent id there; ``overrides`` maps an environment to a patch of ``name``, ``tags``,
     ``conversation_config``, ``platform_settings``.
@@ -154,6 +155,7 @@ class AgentSpec(_Frozen):
     conversation_config: dict[str, Any] = Field(default_factory=dict)
     platform_settings: dict[str, Any] = Field(default_factory=dict)
     overrides: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    workflow: dict[str, Any] | None = None
     knowledge: tuple[KnowledgeSpec, ...] = ()
     tools: tuple[str, ...] | None = None
     tool_specs: tuple[ToolSpec, ...] = ()
@@ -173,14 +175,17 @@ class AgentSpec(_Frozen):
         """The managed fields for ``env``: a new dict.
 
         Keys: ``name``, ``tags`` (only when declared), ``conversation_config``,
-        ``platform_settings``, each holding only declared fields, with ``env``'s override
-        deep-merged (mappings merged, lists replaced).
+        ``platform_settings``, each holding only declared fields, ``workflow`` (only when
+        declared: the whole graph), with ``env``'s override deep-merged (mappings merged,
+        lists replaced).
         """
         state: dict[str, Any] = {"name": self.name}
         if self.tags is not None:
             state["tags"] = list(self.tags)
         state["conversation_config"] = self.conversation_config
         state["platform_settings"] = self.platform_settings
+        if self.workflow is not None:
+            state["workflow"] = self.workflow
         patch = self.overrides.get(env, {}) if env is not None else {}
         return deep_merge(state, patch)
 

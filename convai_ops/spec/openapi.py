@@ -22,6 +22,7 @@ __all__ = [
     "component",
     "document",
     "fits",
+    "is_tag",
     "items_of",
     "json_type",
     "object_branches",
@@ -104,6 +105,13 @@ def _const(schema: Any, root: Schema | None) -> tuple[bool, Any]:
     if isinstance(enum, list) and len(enum) == 1:
         return True, enum[0]
     return False, None
+
+
+def is_tag(schema: Any, root: Schema | None = None) -> bool:
+    """Whether a property with ``schema`` is a tag: a ``const`` (or one-value ``enum``) in any of
+    its alternatives, like ``system_tool_type: end_call`` or a tool's ``type``. A tag names the
+    variant of the object holding it, so it is never dropped as "at its default"."""
+    return any(_const(alt, root)[0] for alt in _alternatives(schema, root))
 
 
 def _consistent(branch: Schema, instance: dict[str, Any], root: Schema | None) -> bool:

@@ -68,6 +68,7 @@ TEST_TYPES: Mapping[str, str] = MappingProxyType(
 _CONVERSATION_CONFIG = "ConversationalConfigAPIModel-Input"
 _TOOL_REQUEST = "ToolRequestModel"
 _PLATFORM_SETTINGS = "AgentPlatformSettingsRequestModel"
+_WORKFLOW = "AgentWorkflowRequestModel"
 _MARK = "x-convai-ops-openapi"
 
 READ_ONLY_SETTINGS = ("ban", "safety")
@@ -163,6 +164,12 @@ class AgentFile(_FileModel):
     )
     conversation_config: dict[str, Any] = _api(_CONVERSATION_CONFIG, "Declared fields only.")
     platform_settings: dict[str, Any] = _api(_PLATFORM_SETTINGS, "Declared fields only.")
+    workflow: dict[str, Any] | None = Field(
+        None,
+        description="The workflow graph (nodes and edges), versioned with the agent; replaced "
+        "whole on every write.",
+        json_schema_extra={_MARK: _WORKFLOW},
+    )
     knowledge_base: list[KnowledgeEntry] = Field(default_factory=list)
     tools: list[Text] | None = Field(
         None, description="Names of the workspace tools the agent uses (tools/<name>.yaml)."
@@ -263,7 +270,7 @@ def _fill_markers(node: Any) -> Any:
 
 def _agent_schema() -> Schema:
     defs = _closed(
-        openapi.bundle([_CONVERSATION_CONFIG, _PLATFORM_SETTINGS, "SafetyResponseModel"])
+        openapi.bundle([_CONVERSATION_CONFIG, _PLATFORM_SETTINGS, _WORKFLOW, "SafetyResponseModel"])
     )
     settings = defs[_PLATFORM_SETTINGS]["properties"]
     note = "Read-only: reported by the API, not accepted on update; ignored by convai-ops."

@@ -46,8 +46,7 @@ def check(doc: Document, kind: str) -> None:
     compiled, root = validator(kind), schema_of(kind)
     unknown = _first_unknown(doc.data, root, root, ())
     if unknown is not None:
-        where, choices = unknown
-        raise doc.error(where, unknown_field(str(where[-1]), choices))
+        raise doc.error(*unknown)
     errors = list(compiled.iter_errors(doc.data))
     if errors:
         raise _report(doc, errors, root)
@@ -70,13 +69,17 @@ def unknown_field(key: str, choices: Iterable[str]) -> str:
 
 def _first_unknown(
     data: Any, schema: Any, root: Schema, loc: tuple[str | int, ...]
-) -> tuple[tuple[str | int, ...], list[str]] | None:
-    """The location of the first key ``schema`` does not know, with the keys it does know."""
+) -> tuple[tuple[str | int, ...], str] | None:
+    """The location and message of the first key ``schema`` does not know (or of a tag, such
+    as a workflow node's ``type``, naming no variant of a discriminated ``oneOf``)."""
     if isinstance(data, dict):
+        bad_tag = _unknown_tag(data, schema, root)
+        if bad_tag is not None:
+            return (*loc, bad_tag[0]), bad_tag[1]
         known = openapi.properties_of(schema, data, root)
         for key, value in data.items():
             if known is not None and key not in known:
-                return (*loc, key), list(known)
+                return (*loc, key), unknown_field(str(key), known)
             sub = known[key] if known is not None else openapi.value_schema(schema, key, data, root)
             found = _first_unknown(value, sub, root, (*loc, key)) if sub is not None else None
             if found:
@@ -88,6 +91,19 @@ def _first_unknown(
             if found:
                 return found
     return None
+
+
+def _unknown_tag(data: dict[str, Any], schema: Any, root: Schema) -> tuple[str, str] | None:
+    """``(tag key, message)`` when ``schema`` is discriminated and ``data``'s tag names none of
+    its variants; else ``None``."""
+    resolved = openapi.resolve(schema, root) if isinstance(schema, dict) else {}
+    discriminator = resolved.get("discriminator")
+    if not isinstance(discriminator, dict) or not isinstance(discriminator.get("mapping"), dict):
+        return None
+    key = str(discriminator.get("propertyName"))
+    if key not in data or data[key] in discriminator["mapping"]:
+        return None
+    return key, _enum(list(discriminator["mapping"]), data[key], None)
 
 
 def _report(doc: Document, errors: list[ValidationError], root: Schema) -> SpecError:
@@ -171,7 +187,7 @@ def _pattern(pattern: str, value: Any) -> str:
     return f"{_short(value)} {PATTERN_HINTS.get(pattern, f'does not match {pattern}')}"
 
 
-def _enum(expected: Any, value: Any, _: ValidationError) -> str:
+def _enum(expected: Any, value: Any, _: ValidationError | None) -> str:
     choices = [str(choice) for choice in expected]
     hint = did_you_mean(str(value), choices)
     if not hint and len(choices) <= 12:

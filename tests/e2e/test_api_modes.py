@@ -67,3 +67,45 @@ def test_second_change_reaches_main_and_plans_empty(
     support = main_config(mode_server, agent_ids(mode_server)["support"])
     assert support["platform_settings"]["call_limits"]["agent_concurrency_limit"] == 5
     assert "apologise sincerely once" in support["conversation_config"]["agent"]["prompt"]["prompt"]
+
+
+WORKFLOW_AND_SYSTEM_TOOLS = """\
+workflow:
+  nodes:
+    start_node: {type: start, edge_order: [to_returns]}
+    returns:
+      type: override_agent
+      label: Returns
+      conversation_config: {agent: {prompt: {prompt: Help with a return.}}}
+  edges:
+    to_returns:
+      source: start_node
+      target: returns
+      forward_condition: {type: llm, condition: The caller wants to return an item.}
+"""
+
+
+def test_workflow_and_system_tools_apply_then_plan_empty(
+    mode_cli: Runner, mode_server: Any, project: Path
+) -> None:
+    agent = project / "agents" / "support" / "agent.yaml"
+    text = agent.read_text().replace(
+        "      temperature: 0.1\n",
+        "      temperature: 0.1\n      built_in_tools:\n"
+        "        end_call: {name: end_call, params: {system_tool_type: end_call}}\n",
+    )
+    agent.write_text(text + WORKFLOW_AND_SYSTEM_TOOLS)
+    code, out, err = mode_cli("apply", "--auto-approve")
+    assert code == 0, out + err
+    code, out, err = mode_cli("plan", "--detailed-exitcode")
+    assert code == 0, out + err
+    support = main_config(mode_server, agent_ids(mode_server)["support"])
+    built_in = support["conversation_config"]["agent"]["prompt"]["built_in_tools"]
+    assert built_in["end_call"]["params"] == {"system_tool_type": "end_call"}
+    assert support["workflow"]["nodes"]["returns"]["label"] == "Returns"
+    agent.write_text(agent.read_text().replace("label: Returns", "label: Refunds"))
+    code, out, err = mode_cli("apply", "--auto-approve")
+    assert code == 0, out + err
+    support = main_config(mode_server, agent_ids(mode_server)["support"])
+    assert support["workflow"]["nodes"]["returns"]["label"] == "Refunds"
+    assert mode_cli("plan", "--detailed-exitcode")[0] == 0

@@ -172,12 +172,6 @@ def test_a_test_made_elsewhere_is_imported_and_planned_as_replaced(
     assert "~ tests:" in out and "hours/Opening hours check #" in out
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the example's tool test names tools/lookup_order.yaml; import writing tools/ files "
-    "and referenced_tool names (not ids) is the import slice of issue 14: remove this marker "
-    "when it lands",
-)
 def test_apply_then_import_elsewhere_round_trips(
     cli: Cli, api: httpx.Client, project: Path
 ) -> None:
@@ -193,7 +187,11 @@ def test_apply_then_import_elsewhere_round_trips(
         assert f"agents/{slug}/" in out
     code, out, _ = cli("plan", "--detailed-exitcode")
     assert code == 0, out
-    assert {a.slug: len(a.tests) for a in load_project(project).agents} == applied
+    imported = load_project(project)
+    assert {a.slug: len(a.tests) for a in imported.agents} == applied
+    support = imported.agent("support")
+    assert support.tools == ("lookup_order",)  # by name, the tool file reused
+    assert [t.tool_name for t in support.tests if t.type == "tool"] == ["lookup_order"]
 
 
 def test_import_refuses_an_existing_folder_and_a_known_agent(

@@ -17,9 +17,14 @@ CreateAgent = Callable[[dict[str, Any]], str]
 TOOL = {"type": "client", "name": "show_map", "description": "Shows a map."}
 
 
+def _agent_yaml(project: Path) -> dict[str, Any]:
+    path = project / "agents" / "maps" / "agent.yaml"
+    data: dict[str, Any] = YAML(typ="safe").load(path.read_text("utf-8"))
+    return data
+
+
 def _prompt_yaml(project: Path) -> dict[str, Any]:
-    data = YAML(typ="safe").load((project / "agents" / "maps" / "agent.yaml").read_text("utf-8"))
-    prompt: dict[str, Any] = data["conversation_config"]["agent"]["prompt"]
+    prompt: dict[str, Any] = _agent_yaml(project)["conversation_config"]["agent"]["prompt"]
     return prompt
 
 
@@ -34,16 +39,18 @@ def _import(cli: Cli, create_agent: CreateAgent, prompt: dict[str, Any]) -> str:
     return agent_id
 
 
-def test_import_declares_tool_ids_only(
+def test_import_names_tools_instead_of_ids(
     cli: Cli, create_agent: CreateAgent, api: httpx.Client, project: Path
 ) -> None:
     tool_id = api.post("/v1/convai/tools", json={"tool_config": TOOL}).json()["id"]
     agent_id = _import(cli, create_agent, {"tool_ids": [tool_id]})
     live = api.get(f"/v1/convai/agents/{agent_id}").json()["conversation_config"]["agent"]
     assert live["prompt"]["tools"] and live["prompt"]["tool_ids"] == [tool_id]  # GET: both
+    assert _agent_yaml(project)["tools"] == ["show_map"]  # a name, never the workspace's id
     prompt = _prompt_yaml(project)
-    assert prompt["tool_ids"] == [tool_id]
-    assert "tools" not in prompt
+    assert "tool_ids" not in prompt and "tools" not in prompt
+    tool_file = YAML(typ="safe").load((project / "tools" / "show_map.yaml").read_text("utf-8"))
+    assert tool_file == {"tool_config": TOOL}  # the create body, without id or defaults
     assert cli("plan", "--detailed-exitcode")[0] == 0
     (project / "agents" / "maps" / "prompt.md").write_text("Hello.\n", "utf-8")
     code, out, err = cli("apply", "--auto-approve")  # sends tool_ids only: accepted
@@ -51,7 +58,9 @@ def test_import_declares_tool_ids_only(
     after = api.get(f"/v1/convai/agents/{agent_id}").json()["conversation_config"]["agent"]
     assert after["prompt"]["prompt"] == "Hello." and after["prompt"]["tool_ids"] == [tool_id]
     assert cli("pull", "maps")[0] == 0
-    assert "tools" not in _prompt_yaml(project)
+    prompt = _prompt_yaml(project)
+    assert "tools" not in prompt and "tool_ids" not in prompt
+    assert _agent_yaml(project)["tools"] == ["show_map"]
 
 
 def test_import_without_tools_declares_neither(
