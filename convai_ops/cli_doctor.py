@@ -26,6 +26,7 @@ Each check prints one line: ok, warn (worth knowing) or problem (a command will 
   <agent>        per managed agent: main's share of live traffic (warn below 100%),
                  whether main is protected (merges then need an admin key), and RAG
                  indexes of its knowledge-base documents still pending or failed
+
 \b
 Exit status: 0 healthy (no problem), 1 one or more problems.
 """

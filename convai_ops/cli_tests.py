@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
 __all__ = ["COMMANDS"]
 
-EPILOG_TEST = """\\b
+EPILOG_TEST = """\b
 Examples:
   convai-ops test                          # every agent's tests on its main branch
   convai-ops test support --repeat 5       # one agent, each test 5 times (min_pass applies)
@@ -96,7 +96,7 @@ def gc_command(ctx: click.Context, /, yes: bool, min_age_days: float, **flags: o
     """List knowledge-base documents, tests and tools convai-ops created that no agent's main
     uses any more (tools: also none a branch uses); with --yes, delete them.
 
-    \\b
+    \b
     Example:
       convai-ops gc && convai-ops gc --yes
     """

@@ -179,8 +179,8 @@ def draft_test(
         body["tool_call_parameters"] = _tool_check(moment, tool)
     else:
         body["success_condition"] = (
-            f"{PLACEHOLDER} say what a good reply does, quoting words it must contain "
-            'like "30 days"; the original reply is the failure example'
+            f"{PLACEHOLDER} say what a good reply does, quoting in double quotes the words it "
+            "must contain; the original reply is the failure example"
         )
         if moment.reply_text:
             body["failure_examples"] = [moment.reply_text]

@@ -3,6 +3,10 @@
 Steps, in a temporary copy of the example project: plan (agents to create) -> apply (tests
 pass, merged) -> a prompt edit that breaks a test -> plan (a one-line diff) -> apply (tests
 fail, nothing merged) -> main read back still holds the good prompt.
+
+Any project (``--example DIR``) gets steps 1 and 2; steps 3 to 6 need the bundled example's
+``agents/support/prompt.md`` with its refund sentence (and the test that checks it), and are
+left out in one line naming what is missing.
 """
 
 from __future__ import annotations
@@ -41,12 +45,39 @@ def run_demo(echo: Echo, *, example: Path | None = None) -> int:
     from convai_ops.emulator import EmulatorConfig, run_in_thread
 
     source = example or find_example()
+    _check_project(source)
     with tempfile.TemporaryDirectory(prefix="convai-ops-demo-") as tmp:
         work = _copy_example(source, Path(tmp) / "project")
         with run_in_thread(EmulatorConfig(test_delay_s=0.3, rag_index_delay_s=1.0)) as server:
             echo(f"convai-ops demo: a local ElevenLabs API emulator is serving {server.url}")
             echo(f"Working copy of the example project: {work}\n")
             return _walk(echo, work, server.url)
+
+
+def _check_project(source: Path) -> None:
+    """Raise ``UsageError`` in one line unless ``source`` holds convai-ops.yaml and agents/."""
+    missing = [
+        name
+        for name, present in (
+            ("convai-ops.yaml", (source / "convai-ops.yaml").is_file()),
+            ("agents/", (source / "agents").is_dir()),
+        )
+        if not present
+    ]
+    if missing:
+        raise UsageError(
+            f"{source}: not a convai-ops project, the demo needs {' and '.join(missing)} there"
+        )
+
+
+def _breaking_edit(work: Path) -> str | None:
+    """Why steps 3-6 cannot run on this project, None when they can."""
+    prompt = work / "agents" / DEMO_AGENT / "prompt.md"
+    if not prompt.is_file():
+        return f"this project has no agents/{DEMO_AGENT}/prompt.md"
+    if GOOD not in prompt.read_text(encoding="utf-8"):
+        return f'agents/{DEMO_AGENT}/prompt.md does not say "{GOOD}"'
+    return None
 
 
 def _copy_example(source: Path, target: Path) -> Path:
@@ -59,13 +90,17 @@ def _copy_example(source: Path, target: Path) -> Path:
 
 
 def _walk(echo: Echo, work: Path, url: str) -> int:
-    session = _Session(work, url, echo)
+    missing = _breaking_edit(work)
+    session = _Session(work, url, echo, total=2 if missing else 6)
     session.step(1, "convai-ops plan", "the example agents do not exist yet")
     session.plan()
     session.step(
         2, "convai-ops apply --auto-approve", "each change is tested on a branch, then merged"
     )
     first = session.apply()
+    if missing:
+        echo(f"Steps 3-6 (a prompt edit that breaks a test) left out: {missing}.")
+        return first
     good_prompt = session.main_prompt()
     prompt_file = work / "agents" / DEMO_AGENT / "prompt.md"
     prompt_file.write_text(prompt_file.read_text().replace(GOOD, BAD))
@@ -98,18 +133,20 @@ def _line_with(text: str, word: str) -> str:
 class _Session:
     """One demo run: loads the working copy and talks to the emulator like the CLI does."""
 
-    def __init__(self, work: Path, url: str, echo: Echo) -> None:
-        self.work, self.url, self.echo = work, url, echo
+    def __init__(self, work: Path, url: str, echo: Echo, total: int) -> None:
+        self.work, self.url, self.echo, self.total = work, url, echo, total
 
     def step(self, number: int, command: str, why: str) -> None:
-        self.echo(f"--- Step {number}/6: {command}   ({why})")
+        self.echo(f"--- Step {number}/{self.total}: {command}   ({why})")
 
     def _settings(self) -> Any:
         from convai_ops.settings import Settings
         from convai_ops.spec import load_project
 
         project = load_project(self.work)
-        environ = {"ELEVENLABS_API_KEY": "demo-key", "ELEVENLABS_BASE_URL": self.url}
+        key_names = [e.api_key_env for e in project.config.environments.values()]
+        environ = {name: "demo-key" for name in ("ELEVENLABS_API_KEY", *key_names)}
+        environ["ELEVENLABS_BASE_URL"] = self.url
         settings = Settings.resolve(
             self.work,
             project.config,

@@ -3,7 +3,9 @@
 Shape: one ``<testsuite name="<slug>">`` per agent, with properties naming the environment, the
 agent and the branch (or the target the tests ran on); one ``<testcase>`` per test
 (``classname`` ``convai-ops.<slug>``), whose ``<failure>`` message is the first rationale and
-whose text holds every failed run's rationale. In a check, an agent that errored has one
+whose text holds every failed run's rationale, and whose ``time`` is the test's duration in
+seconds as the API's invocation and run timestamps give it (``TestVerdict.duration_s``; whole
+seconds, absent when the API gave no timestamps). In a check, an agent that errored has one
 testcase carrying an ``<error>`` and agents without changes have no suite; in a test run, an
 agent whose tests could not run has one ``<skipped>`` testcase. No API call; texts are redacted.
 """
@@ -95,4 +97,6 @@ def _case(slug: str, verdict: TestVerdict) -> TestCase:
         failure.text = redact("\n".join((tally, *reasons)))
         case.result = [failure]
     case.system_out = tally
+    if verdict.duration_s is not None:
+        case.time = verdict.duration_s
     return case

@@ -30,6 +30,7 @@ __all__ = [
     "TESTS_ON_MAIN",
     "UNGATED",
     "coloured",
+    "gutter",
     "is_long_text",
     "plain",
     "render_apply_result",
@@ -57,6 +58,7 @@ _MARK = {
     "remove": "-",
     "reorder": "~",
 }
+_INDENT = "    "
 _COLOUR = {"+": "green", "~": "yellow", "-": "red", "=": None, "@": "cyan"}
 
 Styler = Callable[[str, str], str]
@@ -65,6 +67,22 @@ Styler = Callable[[str, str], str]
 def plain(text: str, marker: str) -> str:
     """``text`` unstyled (the ``Styler`` for files and pipes)."""
     return text
+
+
+def gutter(text: str, marker: str) -> str:
+    """``text`` with its ``marker`` at column 0 (the ``Styler`` of markdown ```diff blocks,
+    which GitHub colours by a line's first character): ``    ~ a.b: 1 -> 2`` becomes
+    ``~ a.b: 1 -> 2``; a nested line ``        + Refunds`` becomes ``+    Refunds``, as does a
+    field line of an object added whole (which has no marker of its own); a context line starts
+    with a space and a hunk header ``@@ ... @@`` at column 0."""
+    line = text.removeprefix(_INDENT)
+    if not line.startswith(_INDENT):
+        return line
+    inner = line.removeprefix(_INDENT)
+    if marker == "@":
+        return inner
+    content = inner[2:] if inner.startswith(f"{marker} ") else inner
+    return f"{marker}{_INDENT}{content}"
 
 
 def coloured(text: str, marker: str) -> str:
@@ -213,7 +231,7 @@ def _agent_markdown(agent: AgentPlan) -> str:
     mark = _MARK[agent.action]
     if agent.action == "no-op":
         return f"- `= {agent.slug}`: no changes\n"
-    body = "\n".join(line for change in agent.changes for line in _change_lines(change, plain))
+    body = "\n".join(line for change in agent.changes for line in _change_lines(change, gutter))
     action = f"{agent.action} ({_direct(agent)})" if agent.direct else agent.action
     summary = f"<code>{mark} {agent.slug}</code> {action}: {len(agent.changes)} change(s)"
     graph = _workflow_markdown(agent)

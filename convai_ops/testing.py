@@ -66,7 +66,12 @@ class SyncedTest:
 
 @dataclass(frozen=True)
 class TestVerdict:
-    """The outcome of one test: ``passed`` of ``runs`` runs passed; ok when >= ``min_pass``."""
+    """The outcome of one test: ``passed`` of ``runs`` runs passed; ok when >= ``min_pass``.
+
+    ``duration_s``: seconds from the invocation's ``created_at`` to the latest
+    ``last_updated_at_unix`` of the test's finished runs (both whole unix seconds in the API),
+    None when the API gave neither.
+    """
 
     __test__ = False
 
@@ -77,6 +82,7 @@ class TestVerdict:
     runs: int
     min_pass: int
     rationales: tuple[str, ...] = ()
+    duration_s: float | None = None
 
     @property
     def ok(self) -> bool:
@@ -181,7 +187,7 @@ def run_agent_tests(
         _say(progress, f"started {len(ids)} test(s) x{count} (invocation {started['id']})")
         done = _wait_or_resubmit(client, started, policy, progress)
         invocations.append(started["id"])
-        verdicts.extend(_verdict(t, done["test_runs"], count) for t in batch)
+        verdicts.extend(_verdict(t, done, count) for t in batch)
     order = {t.test_id: i for i, t in enumerate(tests)}
     verdicts.sort(key=lambda v: order[v.test_id])
     return TestReport(agent_id, branch_id, tuple(invocations), tuple(verdicts))
@@ -238,14 +244,27 @@ def _has_pending(invocation: Mapping[str, Any]) -> bool:
     return any(run["status"] == "pending" for run in invocation["test_runs"])
 
 
-def _verdict(test: SyncedTest, runs: Sequence[Mapping[str, Any]], count: int) -> TestVerdict:
-    mine = [r for r in runs if r["test_id"] == test.test_id]
+def _verdict(test: SyncedTest, invocation: Mapping[str, Any], count: int) -> TestVerdict:
+    mine = [r for r in invocation["test_runs"] if r["test_id"] == test.test_id]
     passed = sum(1 for r in mine if r["status"] == "passed")
     rationales = tuple(_rationale(r) for r in mine if r["status"] != "passed")
     spec = test.spec
+    minimum = min(spec.min_pass, count)
+    duration = _duration(invocation.get("created_at"), mine)
     return TestVerdict(
-        spec.name, spec.type, test.test_id, passed, len(mine), min(spec.min_pass, count), rationales
+        spec.name, spec.type, test.test_id, passed, len(mine), minimum, rationales, duration
     )
+
+
+def _duration(started: Any, runs: Sequence[Mapping[str, Any]]) -> float | None:
+    """Seconds from ``started`` (the invocation's ``created_at``) to the last run's
+    ``last_updated_at_unix``; None when either is missing (both are optional in the API)."""
+    ends = [
+        r["last_updated_at_unix"] for r in runs if isinstance(r.get("last_updated_at_unix"), int)
+    ]
+    if not isinstance(started, int) or not ends:
+        return None
+    return float(max(0, max(ends) - started))
 
 
 def _rationale(run: Mapping[str, Any]) -> str:

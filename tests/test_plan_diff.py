@@ -93,7 +93,7 @@ def test_markdown_has_diff_block_and_stays_under_limit() -> None:
     markdown = render_plan_markdown(_plan(*agents), limit=20_000)
     assert len(markdown) < 20_000
     assert "```diff" in markdown
-    assert "- Refunds within 30 days." in markdown
+    assert "\n-    Refunds within 30 days.\n" in markdown  # marker at column 0
     assert "more agent(s) not shown" in markdown
 
 

@@ -19,6 +19,7 @@ message and from ``detail``.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from typing import Any
 
@@ -81,23 +82,59 @@ def message_from_body(body: object) -> str:
     """Return a one-line message from an error body, or ``""`` when it has none.
 
     Understands ``{"detail": [{"loc", "msg"}, ...]}`` (validation), ``{"detail": {"message"}}``
-    and ``{"detail": "..."}``, and plain text.
+    and ``{"detail": "..."}``, and plain text. Any other JSON in ``detail`` (a ``message``
+    that is an object, fields beside it such as a merge's conflicts) is written out as
+    ``key: value`` text, never as a Python ``repr``: ``{"message": "Merge failed",
+    "conflicts": [{"path": "a.b"}]}`` -> ``Merge failed (conflicts: (path: a.b))``.
     """
     detail = body.get("detail", body.get("message")) if isinstance(body, dict) else body
     if isinstance(detail, list):
         return "; ".join(_describe_item(item) for item in detail)
     if isinstance(detail, dict):
-        return str(detail.get("message") or detail.get("status") or "")
+        return _describe_detail(detail)
     return _truncate(str(detail), _MAX_BODY_TEXT) if detail else ""
+
+
+# Fields of an error object that classify it rather than say what went wrong.
+_META = ("message", "status", "type", "code", "request_id", "param")
+
+
+def _describe_detail(detail: dict[str, Any]) -> str:
+    """``message`` (else ``status``), then the other fields in parentheses."""
+    head = _readable(detail.get("message")) or _readable(detail.get("status"))
+    extras = _fields({k: v for k, v in detail.items() if k not in _META})
+    if head and extras:
+        return f"{head} ({extras})"
+    return head or extras
+
+
+def _fields(data: dict[str, Any]) -> str:
+    return ", ".join(f"{key}: {_nested(value)}" for key, value in data.items() if value is not None)
+
+
+def _readable(value: object) -> str:
+    """A JSON value as plain text: objects as ``key: value, ...``, lists joined by ``; ``."""
+    if isinstance(value, dict):
+        return _fields(value)
+    if isinstance(value, list):
+        return "; ".join(_readable(item) for item in value)
+    if value is None:
+        return ""
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def _nested(value: object) -> str:
+    text = _readable(value)
+    return f"({text})" if isinstance(value, dict | list) else text
 
 
 def _describe_item(item: object) -> str:
     if not isinstance(item, dict):
-        return str(item)
+        return _readable(item)
     loc = item.get("loc") or ()
     where = ".".join(str(part) for part in loc) if isinstance(loc, list | tuple) else str(loc)
-    msg = item.get("msg", "invalid")
-    return f"{where}: {msg}" if where else str(msg)
+    msg = _readable(item.get("msg", "invalid"))
+    return f"{where}: {msg}" if where else msg
 
 
 def _classify(status: int) -> tuple[type[ApiError], str]:

@@ -97,6 +97,12 @@ def test_empty_body_falls_back_to_reason_phrase() -> None:
         ({"detail": [{"msg": "bad"}]}, "bad"),
         ({"message": "top-level"}, "top-level"),
         ({"other": 1}, ""),
+        (
+            {"detail": {"status": "x", "message": {"reason": "r", "count": 2}}},
+            "reason: r, count: 2",
+        ),
+        ({"detail": {"status": "branch_busy", "retry": True}}, "branch_busy (retry: true)"),
+        ({"detail": [{"loc": ["body"], "msg": {"reason": "r"}}]}, "body: reason: r"),
         (None, ""),
         ("plain", "plain"),
     ],
@@ -115,3 +121,26 @@ def test_client_error_names_path_without_query(make_client: MakeClient) -> None:
     assert caught.value.path == "/v1/convai/agents/a1"
     assert "secret-branch" not in str(caught.value)
     assert str(caught.value).startswith("GET /v1/convai/agents/a1: HTTP 404: Agent not found")
+
+
+def test_merge_conflict_detail_is_rendered_readably_not_as_a_python_dict(
+    make_client: MakeClient,
+) -> None:
+    conflicts = [
+        {"path": "conversation_config.agent.prompt.prompt", "winner": "target"},
+        {"path": "conversation_config.tts.voice_id", "winner": "target"},
+    ]
+    detail = {"status": "merge_conflict", "message": "Merge conflict", "conflicts": conflicts}
+    api = FakeApi(Reply(409, json={"detail": detail}))
+
+    with pytest.raises(ConflictError) as caught:
+        make_client(api).merge_branch("a1", "b1", "main1")
+
+    message = str(caught.value)
+    assert message.startswith(
+        "POST /v1/convai/agents/a1/branches/b1/merge: HTTP 409: Merge conflict (conflicts: "
+        "(path: conversation_config.agent.prompt.prompt, winner: target; "
+        "path: conversation_config.tts.voice_id, winner: target)) ("
+    )
+    assert "{" not in message and "'" not in message
+    assert caught.value.detail == {"detail": detail}

@@ -276,27 +276,30 @@ def test_promote_workflow_applies_staging_then_production(
     assert code == 0, out
 
 
+@pytest.mark.parametrize("environment", ["staging", "production"])
 @pytest.mark.parametrize("status", [0, 1, 2])
-def test_drift_job_fails_on_drift_and_on_errors(tmp_path: Path, status: int) -> None:
+def test_drift_job_fails_on_drift_and_on_errors(
+    tmp_path: Path, status: int, environment: str
+) -> None:
     fake = tmp_path / "bin" / "convai-ops"
     fake.parent.mkdir()
     fake.write_text(f'#!/bin/sh\necho "convai-ops $*"\nexit {status}\n')
     fake.chmod(0o755)
     workflow = load_workflow(WORKFLOWS / "convai-ops-promote.yml")
-    assert workflow["on"]["schedule"] and workflow["jobs"]["drift"]["strategy"]["matrix"]
+    assert workflow["on"]["schedule"]
     env = _base_env(tmp_path)
     env["PATH"] = f"{fake.parent}{os.pathsep}{env['PATH']}"
     expressions = {
         "secrets.ELEVENLABS_API_KEY": STAGING_KEY,
         "secrets.ELEVENLABS_API_KEY_PRODUCTION": PRODUCTION_KEY,
-        "matrix.environment": "production",
     }
+    job = f"drift-{environment}"
     runs = run_job(
-        workflow, "drift", cwd=tmp_path, base_env=env, expressions=expressions, skip=_is_install
+        workflow, job, cwd=tmp_path, base_env=env, expressions=expressions, skip=_is_install
     )
     [drift] = [run for run in runs if run.code is not None]
     assert drift.code == status
-    assert "convai-ops drift --env production" in drift.output
+    assert f"convai-ops drift --env {environment}" in drift.output
     assert ("::error title=convai-ops drift::" in drift.output) == (status == 2)
 
 
@@ -313,6 +316,69 @@ def test_run_scripts_never_interpolate_expressions() -> None:
         for job in load_workflow(path)["jobs"].values():
             for step in job["steps"]:
                 assert "${{" not in str(step.get("run", "")), (path.name, step)
+
+
+_SECRET = re.compile(r"secrets\.([A-Za-z_][A-Za-z0-9_]*)")
+PRODUCTION_SECRET = "ELEVENLABS_API_KEY_PRODUCTION"
+# What each job may read: the secrets it needs and the GITHUB_TOKEN permissions it has.
+JOB_RIGHTS: dict[tuple[str, str], tuple[set[str], dict[str, str]]] = {
+    ("ci.yml", "checks"): (set(), {"contents": "read"}),
+    ("convai-ops-check.yml", "check"): (
+        {"ELEVENLABS_API_KEY"},
+        {"contents": "read", "pull-requests": "write"},
+    ),
+    ("convai-ops-check.yml", "close"): ({"ELEVENLABS_API_KEY"}, {"contents": "read"}),
+    ("convai-ops-promote.yml", "staging"): ({"ELEVENLABS_API_KEY"}, {"contents": "read"}),
+    ("convai-ops-promote.yml", "production"): (
+        {"ELEVENLABS_API_KEY", PRODUCTION_SECRET},
+        {"contents": "read"},
+    ),
+    ("convai-ops-promote.yml", "drift-staging"): ({"ELEVENLABS_API_KEY"}, {"contents": "read"}),
+    ("convai-ops-promote.yml", "drift-production"): ({PRODUCTION_SECRET}, {"contents": "read"}),
+}
+
+
+def _jobs() -> dict[tuple[str, str], dict[str, Any]]:
+    return {
+        (path.name, name): job
+        for path in sorted(WORKFLOWS.glob("*.yml"))
+        for name, job in load_workflow(path)["jobs"].items()
+    }
+
+
+def _secrets(node: Any) -> set[str]:
+    return set(_SECRET.findall(json.dumps(node)))
+
+
+def test_production_secret_only_in_jobs_bound_to_production() -> None:
+    jobs = _jobs()
+    readers = {key for key, job in jobs.items() if PRODUCTION_SECRET in _secrets(job)}
+    assert readers == {
+        ("convai-ops-promote.yml", "production"),
+        ("convai-ops-promote.yml", "drift-production"),
+    }
+    for key in readers:
+        assert jobs[key].get("environment") == "production", key
+
+
+def test_each_job_gets_only_the_secrets_and_permissions_it_needs() -> None:
+    jobs = _jobs()
+    assert set(jobs) == set(JOB_RIGHTS)
+    for path in WORKFLOWS.glob("*.yml"):
+        workflow = load_workflow(path)
+        assert workflow["permissions"] == {}, path.name
+        assert not _secrets(workflow.get("env")), path.name
+    for key, job in jobs.items():
+        secrets, permissions = JOB_RIGHTS[key]
+        assert (_secrets(job), job.get("permissions")) == (secrets, permissions), key
+
+
+def test_secrets_reach_only_steps_that_run_convai_ops() -> None:
+    for key, job in _jobs().items():
+        assert not _secrets(job.get("env")), key
+        for step in job["steps"]:
+            if _secrets(step):
+                assert "uses" not in step and "convai-ops" in str(step["run"]), (key, step)
 
 
 def test_pre_commit_hook_runs_validate(project: Path, tmp_path: Path) -> None:

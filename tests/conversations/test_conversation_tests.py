@@ -99,6 +99,14 @@ def test_a_turn_that_is_not_an_agent_reply_is_refused(turn: int, message: str) -
         moment_at(CONVERSATION, turn)
 
 
+def test_llm_placeholder_names_no_example_domain() -> None:
+    body = draft_test(moment_at(CONVERSATION, 5), "llm")
+    assert body["success_condition"] == (
+        "TODO: say what a good reply does, quoting in double quotes the words it must contain; "
+        "the original reply is the failure example"
+    )
+
+
 def test_llm_body_has_placeholder_failure_example_and_metadata() -> None:
     body = draft_test(moment_at(CONVERSATION, 5), "llm")
     assert body["success_condition"].startswith("TODO:")
