@@ -11,6 +11,7 @@ from convai_ops.errors import SpecError
 from convai_ops.spec import dynamic_variables
 from convai_ops.spec.limits import MAX_KNOWLEDGE_BYTES, MAX_PROMPT_BYTES, MAX_PROMPT_MODE_BYTES
 from convai_ops.spec.models import AgentSpec, KnowledgeSpec, ProjectConfig
+from convai_ops.spec.pointers import check_ignore
 from convai_ops.spec.schema import READ_ONLY_SETTINGS, AgentFile, KnowledgeEntry, OverrideFile
 from convai_ops.spec.testfile import load_tests
 from convai_ops.spec.validate import check, did_you_mean, parse_model
@@ -30,6 +31,7 @@ def load_agent(directory: Path, config: ProjectConfig) -> AgentSpec:
     doc = read_document(directory / "agent.yaml")
     check(doc, "agent")
     spec = parse_model(doc, AgentFile, doc.data)
+    check_ignore(doc, spec.ignore)
     documents = _knowledge_files(directory)
     _check_environments(doc, spec, config)
     _check_exclusive(doc, spec, bool(documents))

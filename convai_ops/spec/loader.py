@@ -8,6 +8,7 @@ from pathlib import Path
 from convai_ops.errors import SpecError
 from convai_ops.spec.agent import load_agent
 from convai_ops.spec.models import AgentSpec, EnvironmentConfig, Project, ProjectConfig
+from convai_ops.spec.pointers import check_ignore
 from convai_ops.spec.schema import ProjectFile
 from convai_ops.spec.tools import bind_tools, load_tools
 from convai_ops.spec.validate import check, did_you_mean, parse_model
@@ -47,6 +48,7 @@ def load_config(root: Path) -> ProjectConfig:
     doc = read_document(root / CONFIG_FILE, missing_ok=True)
     check(doc, "project")
     spec = parse_model(doc, ProjectFile, doc.data)
+    check_ignore(doc, spec.ignore)
     known = list(spec.environments)
     default = spec.default_environment
     if default is not None and known and default not in known:
