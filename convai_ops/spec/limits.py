@@ -9,11 +9,16 @@
 - :data:`MAX_KNOWLEDGE_BYTES` (21 MB per file) and :data:`MAX_PROMPT_MODE_BYTES` (300 KB for a
   document used in prompt mode): stated by the knowledge-base docs (BEHAVIOUR.md "Knowledge
   base").
+- :func:`add_stated_ranges`: ranges the spec states in a field's description ("Must be between
+  2 and 15 seconds") where that field's schema has no ``minimum``/``maximum`` (e.g.
+  ``cascade_timeout_seconds`` in a workflow node's prompt override) become schema bounds, so
+  validate reports them at their line like any other range.
 """
 
 from __future__ import annotations
 
 import importlib.util
+import re
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +33,7 @@ __all__ = [
     "MAX_PROMPT_BYTES",
     "MAX_PROMPT_MODE_BYTES",
     "MAX_YAML_BYTES",
+    "add_stated_ranges",
     "check_depth",
     "check_size",
 ]
@@ -43,6 +49,7 @@ MAX_KNOWLEDGE_BYTES = 21_000_000
 MAX_PROMPT_MODE_BYTES = 300_000
 """The docs' 300 KB for a document used in prompt mode, read as 300,000 bytes (stricter)."""
 
+_STATED_RANGE = re.compile(r"[Mm]ust be between (-?\d+(?:\.\d+)?) and (-?\d+(?:\.\d+)?)")
 _HAVE_C_PARSER = importlib.util.find_spec("_ruamel_yaml") is not None
 
 
@@ -100,3 +107,26 @@ def _events(text: str) -> Any:
     from ruamel.yaml import YAML
 
     yield from YAML(typ="rt", pure=True).parse(text)
+
+
+def add_stated_ranges(defs: dict[str, Any]) -> list[str]:
+    """Add ``minimum``/``maximum`` to each numeric property of ``defs`` (bundled components)
+    whose description says "Must be between A and B" and whose schema gives no bound; returns
+    ``component.property`` of each one changed. Changes ``defs`` in place."""
+    changed = []
+    for name, component in defs.items():
+        for key, prop in (component.get("properties") or {}).items():
+            stated = _STATED_RANGE.search(str(prop.get("description", "")))
+            if stated and _bound(prop, float(stated.group(1)), float(stated.group(2))):
+                changed.append(f"{name}.{key}")
+    return changed
+
+
+def _bound(prop: dict[str, Any], low: float, high: float) -> bool:
+    numeric = [b for b in prop.get("anyOf", [prop]) if b.get("type") in ("number", "integer")]
+    if not numeric or any("minimum" in b or "maximum" in b for b in numeric):
+        return False
+    for branch in numeric:
+        branch["minimum"] = int(low) if low.is_integer() else low
+        branch["maximum"] = int(high) if high.is_integer() else high
+    return True
