@@ -102,7 +102,8 @@ def _setup_logging(debug: bool) -> None:
     type=click.Path(file_okay=False, path_type=Path),
     default=".",
     show_default=True,
-    help="The repository holding convai-ops.yaml and agents/.",
+    help="Run as if started in DIR; the project is the nearest folder from there up "
+    "holding convai-ops.yaml or agents/.",
 )
 @click.pass_context
 def cli(ctx: click.Context, debug: bool, project_dir: Path) -> None:
@@ -112,8 +113,29 @@ def cli(ctx: click.Context, debug: bool, project_dir: Path) -> None:
     Try it with no API key:   convai-ops demo
     Against the API:          export ELEVENLABS_API_KEY=...; convai-ops plan
     """
-    ctx.obj = {"debug": debug, "root": project_dir}
+    ctx.obj = _Obj(debug=debug, start=project_dir)
+    from convai_ops.settings import find_project_root
+
+    root = find_project_root(project_dir)
+    if root is not None or ctx.invoked_subcommand in _NO_PROJECT_NEEDED:
+        ctx.obj["root"] = root or project_dir
     _setup_logging(debug)
+
+
+_NO_PROJECT_NEEDED = ("demo", "emulator", "import", "schema")
+"""Commands that run outside a project (``import`` starts one in the -C folder)."""
+
+
+class _Obj(dict[str, Any]):
+    """``ctx.obj``: ``"root"`` is the project root found from -C upwards; reading it when there
+    is none raises the one-line ``UsageError`` (so ``--help`` still works outside a project)."""
+
+    def __missing__(self, key: str) -> Any:
+        if key != "root":
+            raise KeyError(key)
+        from convai_ops.settings import not_a_project
+
+        raise not_a_project(self["start"])
 
 
 @cli.command(epilog=EPILOG_PLAN)

@@ -10,6 +10,9 @@ is one workspace's). During plan, with the list calls of the run (``state.Remote
   ``tools/`` (checked when loading) and are created by apply when missing, so they always
   resolve.
 
+An agent id written under ``environments:`` that ``GET /v1/convai/agents/{agent_id}`` answers
+404 for is reported the same way (:func:`missing_agent`, raised by ``state.read_snapshot``).
+
 The first missing one raises :class:`SpecError` at the line holding it, so plan fails and
 apply sends nothing (no empty agent is created for a plan that cannot complete).
 """
@@ -21,10 +24,11 @@ from typing import TYPE_CHECKING
 from convai_ops.spec.yamlio import read_document
 
 if TYPE_CHECKING:
+    from convai_ops.errors import SpecError
     from convai_ops.spec import AgentSpec, Project
     from convai_ops.state import RemoteIndex
 
-__all__ = ["check_references"]
+__all__ = ["check_references", "missing_agent"]
 
 
 def check_references(project: Project, index: RemoteIndex, env: str) -> None:
@@ -61,3 +65,14 @@ def _check_test_tools(agent: AgentSpec, index: RemoteIndex, env: str) -> None:
             )
             where = ("tool_call_parameters", "referenced_tool", "id")
             raise read_document(test.path).error(where, message)
+
+
+def missing_agent(agent: AgentSpec, env: str) -> SpecError:
+    """The error for ``agent``'s id in ``env`` naming no agent (the API answered 404), at the
+    ``environments.<env>`` line of its ``agent.yaml``."""
+    agent_id = agent.agent_id(env)
+    message = (
+        f"agent {agent_id!r} does not exist in environment {env!r} (deleted, or from another "
+        "workspace): fix the id, or remove it to create the agent"
+    )
+    return read_document(agent.path).error(("environments", env), message)

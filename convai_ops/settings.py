@@ -26,6 +26,8 @@ __all__ = [
     "ENV_BASE_URL",
     "Settings",
     "check_base_url",
+    "find_project_root",
+    "not_a_project",
 ]
 
 DEFAULT_BASE_URL = "https://api.elevenlabs.io"
@@ -36,6 +38,8 @@ ENV_CONCURRENCY = "CONVAI_OPS_CONCURRENCY"
 ENV_POLL_INTERVAL = "CONVAI_OPS_POLL_INTERVAL"
 ENV_TEST_TIMEOUT = "CONVAI_OPS_TEST_TIMEOUT"
 DEFAULT_ENVIRONMENT = "default"
+PROJECT_MARKERS = ("convai-ops.yaml", "agents")
+"""What makes a folder a project root: its ``convai-ops.yaml`` file or ``agents/`` folder."""
 
 
 @dataclass(frozen=True)
@@ -180,3 +184,22 @@ def _is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def find_project_root(start: Path) -> Path | None:
+    """The nearest of ``start`` and its parents holding ``convai-ops.yaml`` or ``agents/``
+    (as git finds ``.git``); ``None`` when there is none. A relative ``start`` gives a path
+    relative to the working folder (``..``), so messages name files as the user sees them."""
+    here = start.absolute()
+    for folder in (here, *here.parents):
+        if (folder / PROJECT_MARKERS[0]).is_file() or (folder / PROJECT_MARKERS[1]).is_dir():
+            return folder if start.is_absolute() else Path(os.path.relpath(folder))
+    return None
+
+
+def not_a_project(start: Path) -> UsageError:
+    """The one-line error for a command run outside any project (see :func:`find_project_root`)."""
+    return UsageError(
+        f"not a convai-ops project: no convai-ops.yaml or agents/ in {start.absolute()} "
+        "or any parent folder (cd into the repository, or pass -C DIR)"
+    )

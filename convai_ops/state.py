@@ -18,6 +18,8 @@ from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from convai_ops.errors import NotFoundError
+from convai_ops.reference_check import missing_agent
 from convai_ops.workspace_tools import ToolIndex
 
 if TYPE_CHECKING:
@@ -229,17 +231,23 @@ def read_snapshot(
     agent as soon as its read and the list calls are done (in the order reads finish), so work
     on one agent overlaps the reads of the others.
 
-    Raises ``NotFoundError`` when an id written in ``agent.yaml`` does not exist, and any
+    Raises ``SpecError`` at its ``agent.yaml`` line when an id written there does not exist
+    (``reference_check.missing_agent``), ``NotFoundError`` for one found by its tag, and any
     ``ConvaiOpsError`` a list call or read raised (reads not yet started are cancelled).
     """
 
-    def read(agent_id: str) -> RemoteAgent:
-        return RemoteAgent(agent_id, client.get_agent(agent_id))
+    def read(agent_id: str, spec: AgentSpec | None = None) -> RemoteAgent:
+        try:
+            return RemoteAgent(agent_id, client.get_agent(agent_id))
+        except NotFoundError:
+            if spec is None:  # found by its tag, then deleted: a plain 404
+                raise
+            raise missing_agent(spec, env) from None
 
     pool = ThreadPoolExecutor(max_workers=concurrency + 2)
     try:
         lists = _Lists.start(pool, client, agents, env)
-        reads = {a.slug: pool.submit(read, i) for a in agents if (i := a.agent_id(env))}
+        reads = {a.slug: pool.submit(read, i, a) for a in agents if (i := a.agent_id(env))}
         by_tag = {a.slug for a in agents} - set(reads)
         found: dict[str, str] = {}
         for slug, agent_id in lists.managed_agents():

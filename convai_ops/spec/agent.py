@@ -9,7 +9,9 @@ from typing import Any
 
 from convai_ops.errors import SpecError
 from convai_ops.spec import dynamic_variables
+from convai_ops.spec.limits import MAX_KNOWLEDGE_BYTES, MAX_PROMPT_BYTES, MAX_PROMPT_MODE_BYTES
 from convai_ops.spec.models import AgentSpec, KnowledgeSpec, ProjectConfig
+from convai_ops.spec.pointers import check_ignore
 from convai_ops.spec.schema import READ_ONLY_SETTINGS, AgentFile, KnowledgeEntry, OverrideFile
 from convai_ops.spec.testfile import load_tests
 from convai_ops.spec.validate import check, did_you_mean, parse_model
@@ -29,6 +31,7 @@ def load_agent(directory: Path, config: ProjectConfig) -> AgentSpec:
     doc = read_document(directory / "agent.yaml")
     check(doc, "agent")
     spec = parse_model(doc, AgentFile, doc.data)
+    check_ignore(doc, spec.ignore)
     documents = _knowledge_files(directory)
     _check_environments(doc, spec, config)
     _check_exclusive(doc, spec, bool(documents))
@@ -144,6 +147,10 @@ def _refuse_inline_prompt(doc: Document, config: dict[str, Any], loc: Loc) -> No
 
 def _read_prompt(doc: Document, path: Path) -> str:
     """The prompt file's text; trailing newlines (which editors add) are dropped."""
+    size = path.stat().st_size if path.exists() else 0
+    if size > MAX_PROMPT_BYTES:
+        message = f"{path.name} is {size} bytes: a prompt file may hold at most {MAX_PROMPT_BYTES}"
+        raise doc.error(("prompt_file",), message)
     try:
         return path.read_text(encoding="utf-8").rstrip("\n")
     except (OSError, UnicodeDecodeError) as exc:
@@ -220,7 +227,7 @@ def _knowledge(
     for path in files:
         if str(path) not in seen:
             _check_not_leading_out(path, directory)
-            specs.append(_file_spec(doc, path, directory, KnowledgeEntry()))
+            specs.append(_file_spec(doc, path, directory, KnowledgeEntry(), ("knowledge_base",)))
     return tuple(specs)
 
 
@@ -246,13 +253,15 @@ def _entry(doc: Document, entry: KnowledgeEntry, directory: Path, loc: Loc) -> K
     if entry.id is not None:
         return KnowledgeSpec(kind="id", name=entry.name, id=entry.id, usage_mode=mode)
     path = _inside(doc, directory, str(entry.file), (*loc, "file"), "knowledge file")
-    return _file_spec(doc, path, directory, entry)
+    return _file_spec(doc, path, directory, entry, (*loc, "file"))
 
 
-def _file_spec(doc: Document, path: Path, directory: Path, entry: KnowledgeEntry) -> KnowledgeSpec:
+def _file_spec(
+    doc: Document, path: Path, directory: Path, entry: KnowledgeEntry, loc: Loc
+) -> KnowledgeSpec:
     knowledge = directory / "knowledge"
     base = knowledge if path.is_relative_to(knowledge) else directory
-    _check_uploadable(doc, path, path.relative_to(base).as_posix())
+    _check_uploadable(doc, path, path.relative_to(base).as_posix(), entry, loc)
     return KnowledgeSpec(
         kind="file",
         name=entry.name or path.relative_to(base).as_posix(),
@@ -264,20 +273,27 @@ def _file_spec(doc: Document, path: Path, directory: Path, entry: KnowledgeEntry
 
 KNOWLEDGE_SUFFIXES = (".pdf", ".txt", ".docx", ".html", ".htm", ".epub", ".md", ".markdown")
 """File types the knowledge base takes (docs: PDF, TXT, DOCX, HTML, EPUB; Markdown as text)."""
-MAX_KNOWLEDGE_BYTES = 21_000_000
-"""The docs' 21 MB per file, read as 21,000,000 bytes (the stricter reading)."""
 
 
-def _check_uploadable(doc: Document, path: Path, shown: str) -> None:
-    """Refuse a file the API would refuse (type or size), before anything is sent."""
+def _check_uploadable(
+    doc: Document, path: Path, shown: str, entry: KnowledgeEntry, loc: Loc
+) -> None:
+    """Refuse a file the API would refuse (type or size, per usage mode) before anything is
+    sent: at most :data:`MAX_KNOWLEDGE_BYTES`, and :data:`MAX_PROMPT_MODE_BYTES` in prompt mode."""
     if path.suffix.lower() not in KNOWLEDGE_SUFFIXES:
         accepted = ", ".join(KNOWLEDGE_SUFFIXES)
         message = f"{shown}: the knowledge base does not take this file type (accepted: {accepted})"
-        raise doc.error(("knowledge_base",), message)
+        raise doc.error(loc, message)
     size = path.stat().st_size if path.exists() else 0
     if size > MAX_KNOWLEDGE_BYTES:
         message = f"{shown} is {size} bytes: the knowledge base takes at most 21 MB per file"
-        raise doc.error(("knowledge_base",), message)
+        raise doc.error(loc, message)
+    if entry.usage_mode == "prompt" and size > MAX_PROMPT_MODE_BYTES:
+        message = (
+            f"{shown} is {size} bytes: a document used in prompt mode takes at most 300 KB "
+            "(use usage_mode: auto for RAG)"
+        )
+        raise doc.error(loc, message)
 
 
 def _sha256(doc: Document, path: Path) -> str:

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from urllib.parse import urlsplit
 
-from convai_ops.errors import SpecError
+from convai_ops.errors import SpecError, UsageError
+from convai_ops.settings import check_base_url
 from convai_ops.spec.agent import load_agent
 from convai_ops.spec.models import AgentSpec, EnvironmentConfig, Project, ProjectConfig
+from convai_ops.spec.pointers import check_ignore
 from convai_ops.spec.schema import ProjectFile
 from convai_ops.spec.tools import bind_tools, load_tools
 from convai_ops.spec.validate import check, did_you_mean, parse_model
-from convai_ops.spec.yamlio import read_document
+from convai_ops.spec.yamlio import Document, read_document
 
 __all__ = ["CONFIG_FILE", "SLUG_PATTERN", "load_config", "load_project"]
 
@@ -47,6 +50,8 @@ def load_config(root: Path) -> ProjectConfig:
     doc = read_document(root / CONFIG_FILE, missing_ok=True)
     check(doc, "project")
     spec = parse_model(doc, ProjectFile, doc.data)
+    check_ignore(doc, spec.ignore)
+    _check_environments(doc, spec)
     known = list(spec.environments)
     default = spec.default_environment
     if default is not None and known and default not in known:
@@ -62,6 +67,39 @@ def load_config(root: Path) -> ProjectConfig:
         ignore=tuple(spec.ignore),
         concurrency=spec.concurrency,
     )
+
+
+_OWN_VARIABLES = ("ELEVENLABS_BASE_URL", "CONVAI_OPS_")
+"""Variables convai-ops reads for itself: never an environment's API key variable."""
+
+
+def _check_environments(doc: Document, spec: ProjectFile) -> None:
+    """Each environment's base URL is a usable http(s) URL (a port in range, no user or password
+    in it, no query) and its key variable is not one of convai-ops's own; errors at their line."""
+    for name, env in spec.environments.items():
+        if env.base_url is not None:
+            problem = _base_url_problem(env.base_url)
+            if problem:
+                raise doc.error(("environments", name, "base_url"), problem)
+        if env.api_key_env.startswith(_OWN_VARIABLES):
+            message = f"{env.api_key_env} is a convai-ops setting, not a variable for an API key"
+            raise doc.error(("environments", name, "api_key_env"), message)
+
+
+def _base_url_problem(url: str) -> str | None:
+    try:
+        parts = urlsplit(url)
+        if parts.username is not None or parts.password is not None:
+            return "a base URL must not hold a user or password (the key goes in api_key_env)"
+        check_base_url(url, allow_insecure_http=True)  # plain http is refused per run, unless
+        parts.port  # noqa: B018  (--allow-insecure-http); reading it checks the port's range
+    except UsageError as exc:
+        return str(exc)
+    except ValueError:
+        return f"base URL {url!r} has an invalid host or port"
+    if parts.query or parts.fragment:
+        return f"base URL {url!r} must not have a query or fragment"
+    return None
 
 
 def _agent_dirs(root: Path) -> list[Path]:

@@ -20,6 +20,7 @@ from jsonschema import Draft202012Validator
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from convai_ops.spec import openapi
+from convai_ops.spec.limits import add_stated_ranges
 
 __all__ = [
     "PATTERN_HINTS",
@@ -280,6 +281,7 @@ def _agent_schema() -> Schema:
         "description": note,
     }
     settings["ban"] = {"readOnly": True, "description": note}
+    add_stated_ranges(defs)
     return _standalone(AgentFile.model_json_schema(), defs, "agent.yaml")
 
 

@@ -37,6 +37,7 @@ from ruamel.yaml.scalarbool import ScalarBoolean
 from ruamel.yaml.tag import Tag
 
 from convai_ops.errors import SpecError
+from convai_ops.spec.limits import DEPTH_LIMIT, MAX_YAML_BYTES, check_depth, check_size
 
 __all__ = [
     "ALIAS_LIMIT",
@@ -188,7 +189,8 @@ def read_document(path: Path, *, missing_ok: bool = False) -> Document:
 
     Raises :class:`SpecError` for an unreadable file, a syntax error (with the parser's line and
     column), a duplicate key, an unsupported tag or value, an alias past :data:`ALIAS_LIMIT`, or
-    a top level that is not a mapping.
+    a top level that is not a mapping, a file nested deeper than :data:`DEPTH_LIMIT` or larger
+    than :data:`MAX_YAML_BYTES` (``convai_ops.spec.limits``).
     With ``missing_ok``, a missing file reads as ``{}``.
     """
     if missing_ok and not path.exists():
@@ -225,12 +227,16 @@ def _fast_data(path: Path, text: str) -> dict[str, Any] | None:
 
 
 def _read_text(path: Path) -> str:
+    """The file's text, within :data:`MAX_YAML_BYTES` and :data:`DEPTH_LIMIT`."""
+    check_size(path, MAX_YAML_BYTES, "a YAML file")
     try:
-        return path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
         raise SpecError(path, f"not valid UTF-8 ({exc.reason} at byte {exc.start})") from None
     except OSError as exc:
         raise SpecError(path, f"cannot read the file: {exc.strerror or exc}") from None
+    check_depth(path, text)
+    return text
 
 
 def round_trip_yaml() -> YAML:
@@ -338,7 +344,7 @@ def _fail(path: Path, where: _Where, loc: _Steps, message: str) -> SpecError:
 
 def _plain(node: Any, path: Path, where: _Where, loc: _Steps = ()) -> Any:
     """Convert a round-trip value at ``loc`` (1-based position ``where``) to plain data."""
-    if len(loc) > 200:
+    if len(loc) > DEPTH_LIMIT:  # check_depth refused it already: a guard for direct callers
         raise _fail(path, where, loc, "nested too deeply")
     if isinstance(node, dict):
         return _plain_mapping(node, path, where, loc)

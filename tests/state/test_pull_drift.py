@@ -272,6 +272,7 @@ def test_unknown_agent_and_unknown_slug_are_errors(cli: Cli, project: Path) -> N
     (folder / "agent.yaml").write_text("name: Gone\nenvironments: {staging: agent_missing}\n")
 
     code, _, err = cli("drift")
-    assert code == 1 and "404" in err
+    assert code == 1 and f"{folder / 'agent.yaml'}:2:" in err
+    assert "'agent_missing' does not exist in environment 'staging'" in err
     code, _, err = cli("pull", "nope")
     assert code == 1 and "unknown agent nope" in err

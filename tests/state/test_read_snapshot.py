@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from convai_ops.api import ConvaiClient
-from convai_ops.errors import NotFoundError
+from convai_ops.errors import SpecError
 from convai_ops.plan import build_plan, make_plan
 from convai_ops.settings import Settings
 from convai_ops.spec import load_project
@@ -108,7 +108,7 @@ def test_an_agent_without_its_managed_tag_is_to_be_created(tmp_path: Path) -> No
     assert list(snapshot.agents) == [spec.slug for spec in project.agents]
 
 
-def test_an_explicit_id_that_does_not_exist_raises_not_found(tmp_path: Path) -> None:
+def test_an_explicit_id_that_does_not_exist_is_reported_at_its_line(tmp_path: Path) -> None:
     root = copy_example(tmp_path / "repo")
     agent_yaml = root / "agents" / "support" / "agent.yaml"
     agent_yaml.write_text(
@@ -117,9 +117,13 @@ def test_an_explicit_id_that_does_not_exist_raises_not_found(tmp_path: Path) -> 
     )
     project = load_project(root)
     api = ScriptedApi([], missing=frozenset({"agent-gone"}))
-    with _client(api) as client, pytest.raises(NotFoundError):
+    with _client(api) as client, pytest.raises(SpecError) as caught:
         read_snapshot(client, project.agents, "staging")
     assert "agent-gone" in api.reads
+    lines = agent_yaml.read_text(encoding="utf-8").splitlines()
+    assert caught.value.path == agent_yaml
+    assert lines[caught.value.line - 1].strip() == "staging: agent-gone"
+    assert "'agent-gone' does not exist in environment 'staging'" in str(caught.value)
 
 
 def test_on_agent_sees_each_agent_once_with_the_finished_index(tmp_path: Path) -> None:
