@@ -217,7 +217,7 @@ def apply(
     project = select_agents(project, targets)
     with make_client(settings) as client:
         planned, snapshot = build_plan(client, project, settings)
-        planned = check_fresh(saved, planned) if saved else planned
+        planned = check_fresh(saved, planned, targets) if saved else planned
         click.echo(render_plan_text(planned, colour=sys.stdout.isatty()), nl=False)
         if not planned.has_changes and not cleanup:
             return EXIT_OK
