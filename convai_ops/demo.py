@@ -109,7 +109,10 @@ class _Session:
         from convai_ops.spec import load_project
 
         project = load_project(self.work)
-        environ = {"ELEVENLABS_API_KEY": "demo-key", "ELEVENLABS_BASE_URL": self.url}
+        environ = {
+            "ELEVENLABS_API_KEY": "sk_demo_0123456789abcdef",
+            "ELEVENLABS_BASE_URL": self.url,
+        }
         settings = Settings.resolve(
             self.work,
             project.config,

@@ -18,7 +18,7 @@ import httpx
 import tenacity
 
 from convai_ops import __version__
-from convai_ops.errors import ApiError, UsageError, register_secret
+from convai_ops.errors import ApiError, UsageError, check_api_key, register_secret
 
 from .error_mapping import error_for_no_answer, error_for_response
 from .limiter import AdaptiveLimiter
@@ -59,6 +59,8 @@ class BaseClient:
         user_agent: str = DEFAULT_USER_AGENT,
     ) -> None:
         _check_settings(base_url, timeout, max_retries, backoff_base, backoff_max, max_concurrency)
+        if api_key:
+            check_api_key(api_key)
         register_secret(api_key)
         self.base_url = base_url
         self.max_retries = max_retries

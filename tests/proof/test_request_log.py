@@ -41,7 +41,9 @@ def test_plan_against_the_emulator_is_written_to_the_log_without_the_key(
         assert code == 2
         written = _lines(log_path)  # read while the emulator still runs: flushed per line
         assert len(written) == len(server.emulator.request_log)
-        wrong = httpx.get(f"{server.url}/v1/convai/agents", headers={"xi-api-key": "nope-1234"})
+        wrong = httpx.get(
+            f"{server.url}/v1/convai/agents", headers={"xi-api-key": "nope-1234-abcdef-5678"}
+        )
         assert wrong.status_code == 401
     entries = _lines(log_path)
     paths = {(e["method"], e["path"]) for e in entries}
@@ -52,7 +54,7 @@ def test_plan_against_the_emulator_is_written_to_the_log_without_the_key(
     assert {e["status"] for e in entries[:-1]} == {200}
     assert entries[-1]["status"] == 401
     assert KEY not in log_path.read_text("utf-8")
-    assert "nope-1234" not in log_path.read_text("utf-8")
+    assert "nope-1234-abcdef-5678" not in log_path.read_text("utf-8")
 
 
 def test_a_key_sent_by_mistake_in_the_query_or_body_is_masked(log_path: Path) -> None:
