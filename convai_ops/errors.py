@@ -78,7 +78,7 @@ its whole occurrences could not be told from ordinary words, so it could not be 
 _SECRETS: set[str] = set()
 
 
-def check_api_key(value: str, where: str = "the API key") -> None:
+def check_api_key(value: str, where: str = "the key") -> None:
     """Raise ``UsageError`` when ``value`` is shorter than :data:`MIN_API_KEY_LENGTH`.
 
     ``where`` names the key's origin (e.g. the environment variable) in the message; the
