@@ -38,7 +38,7 @@ written as they are."""
 _YAML11_TYPED = re.compile(
     r"""(?ix)
     y|n|yes|no|on|off|true|false                            # booleans
-    |~|null|                                                # nulls
+    |~|null                                                 # nulls ('' ruamel quotes itself)
     |[-+]?(?:0b[01_]+|0o?[0-7_]+|0x[0-9a-f_]+|[0-9][0-9_]*) # integers: binary, octal, hex, decimal
     |[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?      # sexagesimal (base 60) ints and floats
     |[-+]?(?:[0-9][0-9_]*)?\.[0-9._]*(?:e[-+]?[0-9]+)?     # floats with a point
