@@ -95,11 +95,11 @@ def test_secret_names_are_recognised_and_ordinary_fields_are_not() -> None:
 
 
 def test_a_log_line_masks_the_key_in_every_form_it_can_take() -> None:
-    secret = "sk_abc/def+1"
+    secret = "sk_abc/def+1_0123456"
     entry = RequestLogEntry(
         method="POST",
         path=f"/v1/convai/x/{secret}",
-        query="q=sk_abc%2Fdef%2B1&page_size=1",
+        query="q=sk_abc%2Fdef%2B1_0123456&page_size=1",
         status=422,
         duration_ms=1.23456,
         timestamp=1.0,
@@ -110,3 +110,19 @@ def test_a_log_line_masks_the_key_in_every_form_it_can_take() -> None:
     assert "sk_abc" not in line
     record = json.loads(line)
     assert record["status"] == 422 and record["duration_ms"] == 1.235
+
+
+def test_a_log_line_never_masks_fragments_of_words_for_a_short_key() -> None:
+    entry = RequestLogEntry(
+        method="GET",
+        path="/v1/convai/agents",
+        query="search=keep",
+        status=401,
+        duration_ms=1.0,
+        timestamp=1.0,
+        response_body={"detail": {"status": "invalid_api_key"}},
+    )
+    record = json.loads(log_line(entry, ["k", "test", "key"]))
+
+    assert record["query"] == "search=keep"
+    assert record["response"] == {"detail": {"status": "invalid_api_key"}}
