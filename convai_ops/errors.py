@@ -86,7 +86,8 @@ def check_api_key(value: str, where: str = "the key") -> None:
     """
     if len(value) < MIN_API_KEY_LENGTH:
         raise UsageError(
-            f"{where} is too short to be an API key ({len(value)} characters, at least "
+            f"{where} is too short to be an API key ({len(value)} "
+            f"character{'' if len(value) == 1 else 's'}, at least "
             f"{MIN_API_KEY_LENGTH}; ElevenLabs keys look like sk_ and 48 hex digits): "
             "set the whole key"
         )

@@ -49,7 +49,8 @@ def test_a_short_key_is_refused_in_one_line_and_nothing_is_sent(
     assert out == ""
     assert err.count("\n") == 1
     assert "ELEVENLABS_API_KEY is too short to be an API key" in err
-    assert f"({len(key)} characters, at least {MIN_API_KEY_LENGTH}" in err
+    length = "1 character" if len(key) == 1 else f"{len(key)} characters"
+    assert f"({length}, at least {MIN_API_KEY_LENGTH};" in err
     assert "***" not in err
     assert server.emulator.request_log == []
 
