@@ -239,7 +239,7 @@ def apply(
     project = select_agents(project, targets)
     with make_client(settings) as client:
         planned, snapshot = build_plan(client, project, settings)
-        planned = check_fresh(saved, planned) if saved else planned
+        planned = check_fresh(saved, planned, targets) if saved else planned
         click.echo(render_plan_text(planned, colour=sys.stdout.isatty()), nl=False)
         if not planned.has_changes and not cleanup:
             return EXIT_OK
@@ -301,7 +301,10 @@ def validate(ctx: click.Context) -> int:
     help="Requests per second; beyond it 429 with Retry-After.",
 )
 @click.option(
-    "--api-key", default=None, help="Accept only this key (default: any non-empty xi-api-key)."
+    "--api-key",
+    default=None,
+    callback=lambda _ctx, _param, value: _emulator_key(value),
+    help="Accept only this key, 16 characters or more (default: any such xi-api-key).",
 )
 @click.option(
     "--state",
@@ -371,7 +374,8 @@ def emulator(host: str, port: int, **knobs: Any) -> int:
     \b
     Example:
       convai-ops emulator --port 8765 &
-      ELEVENLABS_BASE_URL=http://127.0.0.1:8765 ELEVENLABS_API_KEY=k convai-ops plan
+      export ELEVENLABS_API_KEY=sk_local_0123456789abcdef  # any key of 16+ characters
+      ELEVENLABS_BASE_URL=http://127.0.0.1:8765 convai-ops plan
     """
     from convai_ops.emulator import EmulatorConfig, serve
 
@@ -394,6 +398,14 @@ def emulator(host: str, port: int, **knobs: Any) -> int:
     click.echo(f"ElevenLabs API emulator on http://{host}:{port} (Ctrl-C to stop)", err=True)
     serve(config, host, port)
     return EXIT_OK
+
+
+def _emulator_key(value: str | None) -> str | None:
+    from convai_ops.errors import MIN_API_KEY_LENGTH
+
+    if value is not None and len(value) < MIN_API_KEY_LENGTH:
+        raise click.BadParameter(f"at least {MIN_API_KEY_LENGTH} characters, like a real key")
+    return value
 
 
 @cli.command()

@@ -145,7 +145,7 @@ class _Session:
 
         project = load_project(self.work)
         key_names = [e.api_key_env for e in project.config.environments.values()]
-        environ = {name: "demo-key" for name in ("ELEVENLABS_API_KEY", *key_names)}
+        environ = {name: "sk_demo_0123456789abcdef" for name in ("ELEVENLABS_API_KEY", *key_names)}
         environ["ELEVENLABS_BASE_URL"] = self.url
         settings = Settings.resolve(
             self.work,

@@ -24,7 +24,10 @@ The tree::
         └── ApiConnectionError                   no answer (refused, timeout) after retries
 
 Messages never contain the API key: :func:`redact` is applied by the one top-level handler in
-``convai_ops.cli`` and by every ``__str__`` here.
+``convai_ops.cli`` and by every ``__str__`` here. It masks whole occurrences of the key (also
+inside a longer token), never fragments of words: a key shorter than :data:`MIN_API_KEY_LENGTH`
+cannot be masked safely (``k`` would mask every "k"), so it is refused before any request
+(:func:`check_api_key`) and never masked.
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ __all__ = [
     "EXIT_ERROR",
     "EXIT_OK",
     "EXIT_TESTS_FAILED",
+    "MIN_API_KEY_LENGTH",
     "ApiConnectionError",
     "ApiError",
     "AuthenticationError",
@@ -57,6 +61,7 @@ __all__ = [
     "TestsFailedError",
     "UsageError",
     "VerifyError",
+    "check_api_key",
     "redact",
     "register_secret",
 ]
@@ -66,19 +71,46 @@ EXIT_ERROR = 1
 EXIT_CHANGES = 2
 EXIT_TESTS_FAILED = 3
 
+MIN_API_KEY_LENGTH = 16
+"""Characters an API key must have (ElevenLabs keys are ``sk_`` and 48 hex digits): shorter,
+its whole occurrences could not be told from ordinary words, so it could not be masked."""
+
 _SECRETS: set[str] = set()
 
 
+def check_api_key(value: str, where: str = "the key") -> None:
+    """Raise ``UsageError`` when ``value`` is shorter than :data:`MIN_API_KEY_LENGTH`.
+
+    ``where`` names the key's origin (e.g. the environment variable) in the message; the
+    message gives the key's length, never the key.
+    """
+    if len(value) < MIN_API_KEY_LENGTH:
+        raise UsageError(
+            f"{where} is too short to be an API key ({len(value)} "
+            f"character{'' if len(value) == 1 else 's'}, at least "
+            f"{MIN_API_KEY_LENGTH}; ElevenLabs keys look like sk_ and 48 hex digits): "
+            "set the whole key"
+        )
+
+
 def register_secret(value: str | None) -> None:
-    """Remember a secret (an API key) so that :func:`redact` masks it everywhere."""
-    if value and len(value) >= 4:
+    """Remember a secret (an API key) so that :func:`redact` masks it everywhere.
+
+    Values shorter than :data:`MIN_API_KEY_LENGTH` are not remembered (see :func:`redact`).
+    """
+    if value and len(value) >= MIN_API_KEY_LENGTH:
         _SECRETS.add(value)
 
 
 def redact(text: str, secrets: Iterable[str] = ()) -> str:
-    """``text`` with every registered secret, and each of ``secrets``, replaced by ``***``."""
+    """``text`` with every whole occurrence of a registered secret, and of each of ``secrets``,
+    replaced by ``***`` (also where it is part of a longer token: that is still a leak).
+
+    Secrets shorter than :data:`MIN_API_KEY_LENGTH` are skipped: masking them would mask
+    fragments of ordinary words; such keys are refused before they are sent.
+    """
     for secret in sorted({*_SECRETS, *secrets}, key=len, reverse=True):
-        if secret:
+        if len(secret) >= MIN_API_KEY_LENGTH:
             text = text.replace(secret, "***")
     return text
 

@@ -5,12 +5,15 @@ whether it is ``gated`` by tests; a version-1 file, which has no such flag, is r
 every agent it records main's ``base_version_id`` when planned and ``desired_hash``, a sha256
 over the declared state. ``apply plan.json`` re-reads the live agents and the repository and
 refuses the plan when either moved, naming the agent and what changed; otherwise it applies
-exactly the agents the saved plan changes. Values of sensitive fields are masked in the file.
+exactly the agents the saved plan changes (with ``--target``, only those of them that are
+targeted: the others are not checked, not applied and not reported). Values of sensitive
+fields are masked in the file.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -49,8 +52,11 @@ def read_plan(path: Path) -> Plan:
         raise UsageError(f"{path}: {where}: {first['msg']}") from None
 
 
-def check_fresh(saved: Plan, fresh: Plan) -> Plan:
+def check_fresh(saved: Plan, fresh: Plan, targets: Collection[str] = ()) -> Plan:
     """Return ``fresh`` restricted to the agents ``saved`` changes, or raise.
+
+    ``targets`` (slugs, all agents when empty) limits the check and the result to those agents:
+    ``fresh`` was planned for them only, so the others are not looked for in it.
 
     Raises ``UsageError`` when the environments differ and ``StalePlanError`` when an agent's
     main moved since the plan (naming the fields whose live value changed) or its declared state
@@ -62,7 +68,9 @@ def check_fresh(saved: Plan, fresh: Plan) -> Plan:
             f"not {fresh.environment!r}: pass --env {saved.environment}"
         )
     now = {a.slug: a for a in fresh.agents}
-    changed = [a for a in saved.agents if a.action != "no-op"]
+    changed = [
+        a for a in saved.agents if a.action != "no-op" and (not targets or a.slug in targets)
+    ]
     for agent in changed:
         _check_agent(agent, now.get(agent.slug))
     keep = {a.slug for a in changed}

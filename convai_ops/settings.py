@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from convai_ops.errors import UsageError, register_secret
+from convai_ops.errors import UsageError, check_api_key, register_secret
 
 if TYPE_CHECKING:
     from convai_ops.spec import ProjectConfig
@@ -99,12 +99,14 @@ class Settings:
         )
 
     def require_api_key(self) -> str:
-        """Return the API key, or raise ``UsageError`` naming the variable to set."""
+        """Return the API key, or raise ``UsageError`` naming the variable to set: when it is
+        unset, or shorter than :data:`~convai_ops.errors.MIN_API_KEY_LENGTH` characters."""
         if not self.api_key:
             raise UsageError(
                 f"no API key: set {self.api_key_env} (environment {self.environment!r}); "
                 "for a local try without a key run `convai-ops demo`"
             )
+        check_api_key(self.api_key, self.api_key_env)
         return self.api_key
 
 

@@ -59,9 +59,11 @@ def test_dotenv_fills_in_but_the_shell_wins(
 
 
 def test_the_key_is_masked_in_repr_and_redacted(tmp_path: Path) -> None:
-    settings = Settings.resolve(tmp_path, CONFIG, environ={"ELEVENLABS_API_KEY": "sk_secret_98765"})
-    assert "sk_secret_98765" not in repr(settings)
-    assert redact("token sk_secret_98765 here") == "token *** here"
+    settings = Settings.resolve(
+        tmp_path, CONFIG, environ={"ELEVENLABS_API_KEY": "sk_secret_0123456789"}
+    )
+    assert "sk_secret_0123456789" not in repr(settings)
+    assert redact("token sk_secret_0123456789 here") == "token *** here"
 
 
 @pytest.mark.parametrize(

@@ -18,16 +18,17 @@ import httpx
 import tenacity
 
 from convai_ops import __version__
-from convai_ops.errors import ApiError, UsageError, register_secret
+from convai_ops.errors import ApiError, UsageError, check_api_key, register_secret
 
 from .error_mapping import error_for_no_answer, error_for_response
 from .limiter import AdaptiveLimiter
 from .pagination import iter_pages
 from .retry import (
     RETRYABLE_TRANSPORT_ERRORS,
+    RetryStop,
     RetryWait,
+    count_hinted_rate_limit,
     is_retryable_response,
-    retry_hint_seconds,
 )
 from .routing import Files, QueryValue, Route, encode_query
 from .stats import ClientStats, StatsRecorder
@@ -58,6 +59,8 @@ class BaseClient:
         user_agent: str = DEFAULT_USER_AGENT,
     ) -> None:
         _check_settings(base_url, timeout, max_retries, backoff_base, backoff_max, max_concurrency)
+        if api_key:
+            check_api_key(api_key)
         register_secret(api_key)
         self.base_url = base_url
         self.max_retries = max_retries
@@ -71,13 +74,14 @@ class BaseClient:
             headers=_headers(api_key, user_agent),
         )
         self._retrying = tenacity.Retrying(
-            stop=_Stop(max_retries),
+            stop=RetryStop(max_retries),
             wait=RetryWait(backoff_base, backoff_max),
             retry=(
                 tenacity.retry_if_exception_type(RETRYABLE_TRANSPORT_ERRORS)
                 | tenacity.retry_if_result(_is_retryable_result)
             ),
             sleep=sleep,
+            after=count_hinted_rate_limit,
             before_sleep=self._before_sleep,
             retry_error_callback=_last_outcome,
         )
@@ -338,34 +342,3 @@ def _outcome_name(state: tenacity.RetryCallState) -> str:
     if outcome.failed:
         return type(outcome.exception()).__name__
     return f"HTTP {cast(httpx.Response, outcome.result()).status_code}"
-
-
-RATE_LIMIT_BUDGET_S = 120.0
-RATE_LIMIT_ATTEMPTS = 50
-
-
-class _Stop:
-    """When to give up: after ``max_retries`` retries, except that a 429 carrying a
-    Retry-After hint is retried on a separate budget (``RATE_LIMIT_BUDGET_S`` seconds, at most
-    ``RATE_LIMIT_ATTEMPTS`` attempts): the server said when to come back, and a rate limit
-    shared by many threads can refuse one unlucky call many times in a row."""
-
-    def __init__(self, max_retries: int) -> None:
-        self.attempts = max_retries + 1
-
-    def __call__(self, state: tenacity.RetryCallState) -> bool:
-        if _hinted_rate_limit(state):
-            elapsed = state.seconds_since_start or 0.0
-            return state.attempt_number >= RATE_LIMIT_ATTEMPTS or elapsed >= RATE_LIMIT_BUDGET_S
-        return state.attempt_number >= self.attempts
-
-
-def _hinted_rate_limit(state: tenacity.RetryCallState) -> bool:
-    if state.outcome is None or state.outcome.failed:
-        return False
-    response = state.outcome.result()
-    return (
-        isinstance(response, httpx.Response)
-        and response.status_code == 429
-        and retry_hint_seconds(response.headers) is not None
-    )

@@ -28,12 +28,14 @@ class ConvaiClient(
 
     - ``api_key`` is sent as the ``xi-api-key`` header and registered with
       :func:`convai_ops.errors.register_secret`; it never appears in messages, logs or ``repr``.
+      A non-empty key shorter than ``MIN_API_KEY_LENGTH`` (16) raises ``UsageError``.
     - ``transport`` replaces the network (``httpx.MockTransport`` in tests); ``timeout`` is in
       seconds per request.
     - 408, 429, 5xx and lost connections are retried (not 409) up to ``max_retries`` times, waiting
       the server's ``retry-after-ms`` / ``Retry-After`` / ``x-ratelimit-reset`` hint or
       ``backoff_base * 2 ** n`` seconds with jitter, never more than ``backoff_max``; waiting
-      calls ``sleep``.
+      calls ``sleep``. A 429 with a hint is retried on its own budget (120 s, 50 attempts), so
+      it does not use up ``max_retries``.
     - At most ``max_concurrency`` requests are in flight; a 429 halves that limit and successes
       raise it back (:attr:`limiter`). :attr:`stats` counts requests, retries and statuses.
     - Errors are :class:`convai_ops.errors.ApiError` subclasses; see

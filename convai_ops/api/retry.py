@@ -6,6 +6,10 @@ hangs up mid-answer). The wait before attempt ``n + 1`` is the server's hint whe
 (``retry-after-ms``, then ``Retry-After`` in seconds or as an HTTP date, then
 ``x-ratelimit-reset``), otherwise ``backoff_base * 2 ** (n - 1)`` seconds less up to 25% jitter.
 Either way the wait never exceeds ``backoff_max``.
+
+A 429 that carries a hint has a budget of its own (:class:`RetryStop`): it neither uses up
+``max_retries`` nor advances the backoff exponent, so five hinted 429s then a 500 are retried
+like a lone 500.
 """
 
 from __future__ import annotations
@@ -21,10 +25,14 @@ import httpx
 import tenacity
 
 __all__ = [
+    "RATE_LIMIT_ATTEMPTS",
+    "RATE_LIMIT_BUDGET_S",
     "RETRYABLE_STATUSES",
     "RETRYABLE_TRANSPORT_ERRORS",
+    "RetryStop",
     "RetryWait",
     "backoff_delay",
+    "count_hinted_rate_limit",
     "is_retryable_response",
     "retry_hint_seconds",
 ]
@@ -37,6 +45,11 @@ RETRYABLE_TRANSPORT_ERRORS: tuple[type[httpx.TransportError], ...] = (
     httpx.NetworkError,
     httpx.RemoteProtocolError,
 )
+
+RATE_LIMIT_BUDGET_S = 120.0
+RATE_LIMIT_ATTEMPTS = 50
+# Where a call's retry state keeps how many of its attempts were answered by a hinted 429.
+_HINTED_COUNT = "convai_ops_hinted_429s"
 
 # Above this, an ``x-ratelimit-reset`` value is a Unix time rather than a number of seconds.
 _EPOCH_THRESHOLD = 1_000_000_000.0
@@ -132,7 +145,7 @@ class RetryWait(tenacity.wait.wait_base):
         hint = self._hint(retry_state)
         if hint is not None:
             return min(hint, self.cap)
-        return backoff_delay(retry_state.attempt_number, self.base, self.cap)
+        return backoff_delay(_other_attempts(retry_state), self.base, self.cap)
 
     def _hint(self, retry_state: tenacity.RetryCallState) -> float | None:
         outcome = retry_state.outcome
@@ -142,3 +155,52 @@ class RetryWait(tenacity.wait.wait_base):
         if not isinstance(response, httpx.Response):
             return None
         return retry_hint_seconds(response.headers, self.now)
+
+
+class RetryStop(tenacity.stop.stop_base):
+    """A tenacity stop: give up after ``max_retries`` retries of anything but a hinted 429.
+
+    A 429 carrying a hint (see :func:`retry_hint_seconds`) is retried on a budget of its own,
+    ``RATE_LIMIT_BUDGET_S`` seconds and at most ``RATE_LIMIT_ATTEMPTS`` attempts: the server said
+    when to come back, and a rate limit shared by many threads can refuse one unlucky call many
+    times in a row. Those attempts are not counted against ``max_retries``, so the 5xx and
+    transport budget starts fresh after them. Needs :func:`count_hinted_rate_limit` as the
+    ``after`` hook of the same :class:`tenacity.Retrying`.
+    """
+
+    def __init__(self, max_retries: int) -> None:
+        self.attempts = max_retries + 1
+
+    def __call__(self, retry_state: tenacity.RetryCallState) -> bool:
+        if _is_hinted_rate_limit(retry_state):
+            elapsed = retry_state.seconds_since_start or 0.0
+            over_count = retry_state.attempt_number >= RATE_LIMIT_ATTEMPTS
+            return over_count or elapsed >= RATE_LIMIT_BUDGET_S
+        return _other_attempts(retry_state) >= self.attempts
+
+
+def count_hinted_rate_limit(retry_state: tenacity.RetryCallState) -> None:
+    """A tenacity ``after`` hook: count the attempt when it was answered by a hinted 429."""
+    if _is_hinted_rate_limit(retry_state):
+        setattr(retry_state, _HINTED_COUNT, _hinted_count(retry_state) + 1)
+
+
+def _hinted_count(retry_state: tenacity.RetryCallState) -> int:
+    return int(getattr(retry_state, _HINTED_COUNT, 0))
+
+
+def _other_attempts(retry_state: tenacity.RetryCallState) -> int:
+    """Attempts so far that were not answered by a hinted 429 (the current one included)."""
+    return retry_state.attempt_number - _hinted_count(retry_state)
+
+
+def _is_hinted_rate_limit(retry_state: tenacity.RetryCallState) -> bool:
+    outcome = retry_state.outcome
+    if outcome is None or outcome.failed:
+        return False
+    response = outcome.result()
+    return (
+        isinstance(response, httpx.Response)
+        and response.status_code == 429
+        and retry_hint_seconds(response.headers) is not None
+    )

@@ -6,7 +6,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-__all__ = ["EmulatorConfig"]
+__all__ = ["MIN_KEY_LENGTH", "EmulatorConfig"]
+
+MIN_KEY_LENGTH = 16
+"""A shorter ``xi-api-key`` is answered ``401 invalid_api_key`` and refused as ``api_key``: real
+keys are ``sk_`` and 48 hex digits, so no shorter string is one (inferred)."""
 
 
 @dataclass(frozen=True)
@@ -20,7 +24,8 @@ class EmulatorConfig:
             a request over the limit is answered ``429`` with ``Retry-After`` (whole seconds)
             and ``retry-after-ms`` headers. ``None`` disables rate limiting.
         api_key: when set, only this ``xi-api-key`` is accepted (another key: ``401``); when
-            ``None`` any non-empty key is accepted. A request without the header: ``401``.
+            ``None`` any key of at least ``MIN_KEY_LENGTH`` (16) characters is accepted. A
+            request without the header, or with a shorter key: ``401``.
         state_file: JSON file the state is written to after every successful mutating request
             and read back at start. ``None`` keeps the state in memory only.
         test_delay_s: seconds a test run stays ``pending`` before it shows its verdict.
@@ -64,7 +69,10 @@ class EmulatorConfig:
         _require(self.latency_ms >= 0, "latency_ms must be >= 0")
         _require(0 <= self.fail_rate <= 1, "fail_rate must be between 0 and 1")
         _require(self.rate_limit is None or self.rate_limit > 0, "rate_limit must be > 0")
-        _require(self.api_key is None or self.api_key != "", "api_key must not be empty")
+        _require(
+            self.api_key is None or len(self.api_key) >= MIN_KEY_LENGTH,
+            f"api_key must have at least {MIN_KEY_LENGTH} characters",
+        )
         _require(self.test_delay_s >= 0, "test_delay_s must be >= 0")
         _require(0 <= self.nondeterminism <= 1, "nondeterminism must be between 0 and 1")
         _require(self.rag_index_delay_s >= 0, "rag_index_delay_s must be >= 0")

@@ -5,7 +5,7 @@
    (whole seconds, at least 1) and ``retry-after-ms``;
 3. injected failure with probability ``fail_rate`` -> ``500 internal_error``;
 4. API key check on ``xi-api-key`` -> ``401 needs_authorization`` (missing) or
-   ``401 invalid_api_key`` (not the configured key);
+   ``401 invalid_api_key`` (not the configured key, or shorter than ``MIN_KEY_LENGTH``);
 5. the route; after a successful POST/PATCH/PUT/DELETE the state file is written before the
    answer leaves.
 
@@ -27,6 +27,7 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from convai_ops.emulator.config import MIN_KEY_LENGTH
 from convai_ops.emulator.core import Emulator, RequestLogEntry
 from convai_ops.emulator.problems import error_body
 
@@ -112,7 +113,7 @@ class EmulatorMiddleware:
         if not key:
             body = error_body("needs_authorization", "Missing the xi-api-key header.")
             return 401, body, {}
-        if expected is not None and key != expected:
+        if len(key) < MIN_KEY_LENGTH or (expected is not None and key != expected):
             return 401, error_body("invalid_api_key", "Invalid API key."), {}
         return None
 

@@ -18,7 +18,8 @@ A key's value is never written: no header is logged; a query parameter or body f
 looks secret (:func:`is_secret_name`: ``xi-api-key``, ``api_key``, ``token``, ``*_secret``,
 ``password``, ...) has its value replaced by ``"***"``; and every occurrence of the configured
 ``api_key`` or of the key the request itself sent, anywhere in the line, is replaced by ``***``
-(keys of at least 4 characters: a shorter one would mask ordinary text, and is no real key).
+(keys of at least ``MIN_KEY_LENGTH``, 16, characters: a shorter one would mask fragments of
+ordinary words, and is no real key: it is answered ``401``).
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlencode
 
+from convai_ops.emulator.config import MIN_KEY_LENGTH
+
 if TYPE_CHECKING:
     from convai_ops.emulator.core import RequestLogEntry
 
@@ -41,7 +44,6 @@ _SECRET_WORDS = frozenset(
     {"key", "token", "secret", "password", "passwd", "authorization", "cookie", "credential"}
 )
 _SECRET_SUFFIXES = ("_key", "_token", "_secret", "_password", "_credential", "_credentials")
-_MIN_SECRET = 4
 _SEPARATORS = re.compile(r"[-\s.]+")
 
 
@@ -89,7 +91,7 @@ def log_line(entry: RequestLogEntry, secrets: Iterable[str] = ()) -> str:
     if entry.outbound:  # a real tool call a test run made (nothing is sent: see tool_runs)
         record["outbound"] = True
     text = json.dumps(record, ensure_ascii=False)
-    for secret in sorted({s for s in secrets if len(s) >= _MIN_SECRET}, key=len, reverse=True):
+    for secret in sorted({s for s in secrets if len(s) >= MIN_KEY_LENGTH}, key=len, reverse=True):
         for form in {secret, json.dumps(secret)[1:-1], urlencode({"": secret})[1:]}:
             text = text.replace(form, MASK)
     return text + "\n"

@@ -53,7 +53,8 @@ def serve(config: EmulatorConfig | None = None, host: str = "127.0.0.1", port: i
     - ``latency_ms`` (0): delay added to every answer, in milliseconds.
     - ``fail_rate`` (0): share of requests answered ``500`` before any processing.
     - ``rate_limit`` (None): requests/second; above it ``429`` with ``Retry-After``.
-    - ``api_key`` (None): the only accepted ``xi-api-key``; None accepts any non-empty key.
+    - ``api_key`` (None): the only accepted ``xi-api-key``; None accepts any key of 16 or more
+      characters (a shorter one: ``401 invalid_api_key``).
     - ``state_file`` (None): JSON file holding the state across restarts.
     - ``test_delay_s`` (1.0): seconds a test run stays ``pending``.
     - ``seed`` (0): seeds ids, injected failures and nondeterministic replies.

@@ -4,6 +4,10 @@
 quoting of untouched values survive. Multi-line strings are written as ``|`` blocks, except
 those holding a character a block cannot carry unchanged (see :data:`_ESCAPED`): any string
 with one is written double-quoted, escaped, so every string reads back as it was written.
+
+Strings a YAML 1.1 reader (PyYAML, many editors and CI tools) would take for another type when
+written plain, keys and values alike, are double-quoted too (see :data:`_YAML11_TYPED`): ``no``
+(a Norwegian language key) must not come back as ``false``, nor ``1:20`` as ``80``.
 """
 
 from __future__ import annotations
@@ -29,6 +33,23 @@ _ESCAPED = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\ufeff\ufffe\uff
 """Characters written only as escapes: C0 controls but tab and newline, DEL, C1 controls, and
 those a reader refuses (BOM, non-characters) or reads as line breaks (CR, NEL, LS, PS) when
 written as they are."""
+
+
+_YAML11_TYPED = re.compile(
+    r"""(?ix)
+    y|n|yes|no|on|off|true|false                            # booleans
+    |~|null                                                 # nulls ('' ruamel quotes itself)
+    |[-+]?(?:0b[01_]+|0o?[0-7_]+|0x[0-9a-f_]+|[0-9][0-9_]*) # integers: binary, octal, hex, decimal
+    |[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?      # sexagesimal (base 60) ints and floats
+    |[-+]?(?:[0-9][0-9_]*)?\.[0-9._]*(?:e[-+]?[0-9]+)?     # floats with a point
+    |[-+]?[0-9][0-9_]*e[-+]?[0-9]+                          # floats with an exponent only
+    |[-+]?\.inf|\.nan                                       # infinities, not-a-number
+    |[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}(?:[ \t]*[t ].*)?        # timestamps
+    |<<|=                                                   # merge key, value key
+    """
+)
+"""Plain scalars a YAML 1.1 reader resolves to a type other than a string (in any case, and a
+little wider than the 1.1 regular expressions, e.g. ``1.2.3``), so written quoted."""
 
 
 def dump_yaml(data: Mapping[str, Any], path: Path, *, header: str | None = None) -> None:
@@ -62,6 +83,7 @@ def _update(old: Any, new: Any) -> Any:
     if isinstance(old, CommentedMap) and isinstance(new, Mapping):
         for key in [key for key in old if key not in new]:
             del old[key]
+        _requote_keys(old)
         for key, value in new.items():
             old[key if key in old else _key(key)] = (
                 _update(old[key], value) if key in old else _styled(value)
@@ -76,8 +98,22 @@ def _update(old: Any, new: Any) -> Any:
     return _styled(new)
 
 
+def _requote_keys(tree: CommentedMap) -> None:
+    """Quote, in place, the plain keys a YAML 1.1 reader would misread (their value kept)."""
+    for index, key in enumerate(list(tree)):
+        if _is_plain_misread(key):
+            tree.insert(index, _key(key), tree.pop(key))
+
+
+def _is_plain_misread(value: Any) -> bool:
+    """``value`` was read from a plain scalar (not quoted) that needs quotes to be written."""
+    return type(value) is str and _needs_quotes(value)
+
+
 def _same_scalar(old: Any, new: Any) -> bool:
     if isinstance(old, dict | list) or isinstance(new, dict | list | tuple):
+        return False
+    if _is_plain_misread(old):
         return False
     return bool(old == new) and isinstance(old, bool) == isinstance(new, bool)
 
@@ -88,7 +124,7 @@ def _styled(value: Any) -> Any:
         return CommentedMap((_key(k), _styled(v)) for k, v in value.items())
     if isinstance(value, list | tuple):
         return CommentedSeq(_styled(item) for item in value)
-    if isinstance(value, str) and _ESCAPED.search(value):
+    if isinstance(value, str) and _needs_quotes(value):
         return DoubleQuotedScalarString(value)
     if isinstance(value, str) and "\n" in value:
         return LiteralScalarString(value)
@@ -96,9 +132,14 @@ def _styled(value: Any) -> Any:
 
 
 def _key(key: Any) -> str:
-    """A mapping key: double-quoted when it holds a character written only as an escape."""
+    """A mapping key: double-quoted when it holds a character written only as an escape, or
+    when a YAML 1.1 reader would not read it back as this string."""
     text = str(key)
-    return DoubleQuotedScalarString(text) if _ESCAPED.search(text) else text
+    return DoubleQuotedScalarString(text) if _needs_quotes(text) else text
+
+
+def _needs_quotes(text: str) -> bool:
+    return bool(_ESCAPED.search(text) or _YAML11_TYPED.fullmatch(text))
 
 
 def _render(tree: Any) -> str:

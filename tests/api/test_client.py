@@ -28,14 +28,14 @@ AGENT = {"agent_id": "a1", "name": "Support"}
     ],
 )
 def test_invalid_settings_raise_usage_error(options: dict[str, Any], message: str) -> None:
-    arguments: dict[str, Any] = {"base_url": "https://api.test", "api_key": "sk_x_1234"}
+    arguments: dict[str, Any] = {"base_url": "https://api.test", "api_key": "sk_x_1234_abcdef_5678"}
     with pytest.raises(UsageError, match=message):
         ConvaiClient(**{**arguments, **options})
 
 
 def test_context_manager_closes_the_client() -> None:
     transport = httpx.MockTransport(FakeApi())
-    with ConvaiClient("https://api.test", "sk_x_1234", transport=transport) as c:
+    with ConvaiClient("https://api.test", "sk_x_1234_abcdef_5678", transport=transport) as c:
         c.delete_agent("a1")
 
     with pytest.raises(RuntimeError, match="closed"):

@@ -206,7 +206,7 @@ def test_hinted_429s_get_their_own_budget_beyond_max_retries(make_client: MakeCl
 
 
 def test_hinted_429s_stop_at_the_attempt_cap(make_client: MakeClient) -> None:
-    from convai_ops.api.base import RATE_LIMIT_ATTEMPTS
+    from convai_ops.api.retry import RATE_LIMIT_ATTEMPTS
 
     api = FakeApi(Reply(429, headers={"Retry-After": "1"}))
 
@@ -214,3 +214,26 @@ def test_hinted_429s_stop_at_the_attempt_cap(make_client: MakeClient) -> None:
         make_client(api, max_retries=2).get_agent("a1")
 
     assert len(api.requests) == RATE_LIMIT_ATTEMPTS
+
+
+def test_hinted_429s_leave_the_5xx_budget_untouched(
+    make_client: MakeClient, sleeps: list[float]
+) -> None:
+    limited = Reply(429, headers={"Retry-After": "1"})
+    api = FakeApi(*([limited] * 5), Reply(500), OK)
+
+    assert make_client(api, max_retries=1, backoff_base=2.0).get_agent("a1") == {"agent_id": "a1"}
+
+    assert len(api.requests) == 7
+    assert sleeps[:5] == [1.0] * 5
+    assert 1.5 <= sleeps[5] <= 2.0  # the backoff after the 500 starts at its first step
+
+
+def test_after_hinted_429s_the_5xx_budget_still_ends(make_client: MakeClient) -> None:
+    limited = Reply(429, headers={"Retry-After": "1"})
+    api = FakeApi(*([limited] * 5), Reply(500), Reply(503), OK)
+
+    with pytest.raises(ServerError):
+        make_client(api, max_retries=1).get_agent("a1")
+
+    assert len(api.requests) == 7  # five hinted refusals, then one 5xx and its one retry

@@ -157,7 +157,9 @@ class ConversationsApi:
 
 
 def client_for(api: ConversationsApi) -> ConvaiClient:
-    return ConvaiClient("https://api.test", "key-123456", transport=httpx.MockTransport(api))
+    return ConvaiClient(
+        "https://api.test", "key-123456-abcdef-7890", transport=httpx.MockTransport(api)
+    )
 
 
 def test_listing_fetches_only_the_pages_the_limit_needs() -> None:
@@ -221,7 +223,7 @@ def test_an_agent_not_created_yet_is_a_usage_error(tmp_path: Path) -> None:
 
     transport = httpx.MockTransport(no_agents)
     with (
-        ConvaiClient("https://api.test", "key-123456", transport=transport) as client,
+        ConvaiClient("https://api.test", "key-123456-abcdef-7890", transport=transport) as client,
         pytest.raises(UsageError, match="does not exist in environment 'staging' yet"),
     ):
         resolve_agent_id(client, project, "staging", "support")

@@ -120,7 +120,9 @@ def test_stream_turns_reach_the_printer_before_the_rest_is_read() -> None:
     def printer(item: Any, number: int) -> None:
         seen.append((number, item["message"], api.sent))
 
-    with ConvaiClient("https://api.test", "key-1234", transport=httpx.MockTransport(api)) as client:
+    with ConvaiClient(
+        "https://api.test", "key-1234-abcdef-5678", transport=httpx.MockTransport(api)
+    ) as client:
         result = simulate(
             client,
             "agent_1",
@@ -138,7 +140,9 @@ def test_stream_turns_reach_the_printer_before_the_rest_is_read() -> None:
 def test_a_stream_without_its_analysis_is_an_error() -> None:
     api = LazyStream([message("agent", "Hello")])
     with (
-        ConvaiClient("https://api.test", "key-1234", transport=httpx.MockTransport(api)) as client,
+        ConvaiClient(
+            "https://api.test", "key-1234-abcdef-5678", transport=httpx.MockTransport(api)
+        ) as client,
         pytest.raises(ApiError, match="without its analysis"),
     ):
         simulate(client, "agent_1", SimulationRequest(scenario="x"), stream=True)

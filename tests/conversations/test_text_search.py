@@ -51,7 +51,7 @@ def test_search_calls_text_search_and_groups_messages_by_conversation() -> None:
     api = SearchApi()
     query = ConversationQuery(agent="agent_1", failed=True, since_unix=5, search="refund", limit=2)
     transport = httpx.MockTransport(api)
-    with ConvaiClient("https://api.test", "key-123456", transport=transport) as client:
+    with ConvaiClient("https://api.test", "key-123456-abcdef-7890", transport=transport) as client:
         rows = list_conversations(client, query)
     assert [request.url.path for request in api.requests] == [SEARCH, SEARCH]
     params = dict(api.requests[0].url.params)
@@ -75,7 +75,7 @@ def test_a_blank_search_is_refused_before_any_request() -> None:
     api = SearchApi()
     transport = httpx.MockTransport(api)
     with (
-        ConvaiClient("https://api.test", "key-123456", transport=transport) as client,
+        ConvaiClient("https://api.test", "key-123456-abcdef-7890", transport=transport) as client,
         pytest.raises(UsageError, match="--search"),
     ):
         list_conversations(client, ConversationQuery(search="  "))

@@ -48,7 +48,7 @@ def test_200_calls_succeed_through_500s_and_429s(faulty: Any) -> None:
     # max_retries 8: with 20% independent failures, eight retries make a call's final failure
     # odds 0.2**9 (about 5e-7), so the scripted run is reliable.
     with ConvaiClient(
-        faulty.url, "fault-key-0123", max_retries=8, backoff_base=0.05, backoff_max=1.0
+        faulty.url, "fault-key-0123456789", max_retries=8, backoff_base=0.05, backoff_max=1.0
     ) as client:
         results = list(_script(client))
         stats = client.stats

@@ -14,7 +14,7 @@ import pytest
 from convai_ops.emulator import EmulatorConfig, EmulatorServer, run_in_thread
 from convai_ops.emulator.contract import log_violations
 
-API_KEY = "test-key"
+API_KEY = "test-key-0123456789"
 DEFAULT_CONFIG = EmulatorConfig(test_delay_s=0.05, rag_index_delay_s=0.05)
 
 

@@ -14,7 +14,7 @@ from convai_ops.emulator import EmulatorConfig, run_in_thread
 from .helpers import create_agent, create_branch, get_agent, prompt_change, prompt_of
 
 AGENTS = "/v1/convai/agents"
-KEY = {"xi-api-key": "k"}
+KEY = {"xi-api-key": "sk_test_0123456789abcdef"}
 
 
 def branch_body(agent: dict[str, Any], name: str) -> dict[str, Any]:

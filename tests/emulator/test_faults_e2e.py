@@ -30,7 +30,7 @@ class TestConfiguredKey:
 
     def test_only_the_configured_key_is_accepted(self, client: httpx.Client) -> None:
         assert client.get(AGENTS).status_code == 200
-        wrong = client.get(AGENTS, headers={"xi-api-key": "other"})
+        wrong = client.get(AGENTS, headers={"xi-api-key": "other-key-0123456789"})
         assert wrong.status_code == 401
         assert wrong.json()["detail"]["status"] == "invalid_api_key"
 
@@ -131,14 +131,18 @@ def test_state_file_survives_restart(tmp_path: Path) -> None:
     config = EmulatorConfig(state_file=tmp_path / "state.json", test_delay_s=0)
     with (
         run_in_thread(config) as first,
-        httpx.Client(base_url=first.url, headers={"xi-api-key": "k"}) as client,
+        httpx.Client(
+            base_url=first.url, headers={"xi-api-key": "sk_test_0123456789abcdef"}
+        ) as client,
     ):
         agent = create_agent(client)
         branch = create_branch(client, agent, "kept")
         test_id = refund_test(client)
     with (
         run_in_thread(config) as second,
-        httpx.Client(base_url=second.url, headers={"xi-api-key": "k"}) as client,
+        httpx.Client(
+            base_url=second.url, headers={"xi-api-key": "sk_test_0123456789abcdef"}
+        ) as client,
     ):
         again = get_agent(client, agent["agent_id"], branch_id=branch["created_branch_id"])
         assert again["version_id"] == branch["created_version_id"]
@@ -165,6 +169,11 @@ def test_reset_forgets_everything(client: httpx.Client, server: EmulatorServer) 
 def test_server_stops_on_exit() -> None:
     with run_in_thread() as running:
         assert running.url.startswith("http://127.0.0.1:")
-        assert httpx.get(running.url + AGENTS, headers={"xi-api-key": "k"}).status_code == 200
+        assert (
+            httpx.get(
+                running.url + AGENTS, headers={"xi-api-key": "sk_test_0123456789abcdef"}
+            ).status_code
+            == 200
+        )
     with pytest.raises(httpx.ConnectError):
-        httpx.get(running.url + AGENTS, headers={"xi-api-key": "k"})
+        httpx.get(running.url + AGENTS, headers={"xi-api-key": "sk_test_0123456789abcdef"})

@@ -197,7 +197,9 @@ def doctor(handler: Handler) -> DoctorReport:
         slug="support", name="Support", dir=Path("agents/support"), environments={"prod": AGENT}
     )
     transport = httpx.MockTransport(handler)
-    with ConvaiClient("https://api.test", "key-123456", transport=transport, max_retries=0) as c:
+    with ConvaiClient(
+        "https://api.test", "key-123456-abcdef-7890", transport=transport, max_retries=0
+    ) as c:
         return run_doctor(c, [agent], "prod", base_url="https://api.test", key_env="K")
 
 

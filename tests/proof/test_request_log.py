@@ -41,7 +41,9 @@ def test_plan_against_the_emulator_is_written_to_the_log_without_the_key(
         assert code == 2
         written = _lines(log_path)  # read while the emulator still runs: flushed per line
         assert len(written) == len(server.emulator.request_log)
-        wrong = httpx.get(f"{server.url}/v1/convai/agents", headers={"xi-api-key": "nope-1234"})
+        wrong = httpx.get(
+            f"{server.url}/v1/convai/agents", headers={"xi-api-key": "nope-1234-abcdef-5678"}
+        )
         assert wrong.status_code == 401
     entries = _lines(log_path)
     paths = {(e["method"], e["path"]) for e in entries}
@@ -52,7 +54,7 @@ def test_plan_against_the_emulator_is_written_to_the_log_without_the_key(
     assert {e["status"] for e in entries[:-1]} == {200}
     assert entries[-1]["status"] == 401
     assert KEY not in log_path.read_text("utf-8")
-    assert "nope-1234" not in log_path.read_text("utf-8")
+    assert "nope-1234-abcdef-5678" not in log_path.read_text("utf-8")
 
 
 def test_a_key_sent_by_mistake_in_the_query_or_body_is_masked(log_path: Path) -> None:
@@ -93,11 +95,11 @@ def test_secret_names_are_recognised_and_ordinary_fields_are_not() -> None:
 
 
 def test_a_log_line_masks_the_key_in_every_form_it_can_take() -> None:
-    secret = "sk_abc/def+1"
+    secret = "sk_abc/def+1_0123456"
     entry = RequestLogEntry(
         method="POST",
         path=f"/v1/convai/x/{secret}",
-        query="q=sk_abc%2Fdef%2B1&page_size=1",
+        query="q=sk_abc%2Fdef%2B1_0123456&page_size=1",
         status=422,
         duration_ms=1.23456,
         timestamp=1.0,
@@ -108,3 +110,19 @@ def test_a_log_line_masks_the_key_in_every_form_it_can_take() -> None:
     assert "sk_abc" not in line
     record = json.loads(line)
     assert record["status"] == 422 and record["duration_ms"] == 1.235
+
+
+def test_a_log_line_never_masks_fragments_of_words_for_a_short_key() -> None:
+    entry = RequestLogEntry(
+        method="GET",
+        path="/v1/convai/agents",
+        query="search=keep",
+        status=401,
+        duration_ms=1.0,
+        timestamp=1.0,
+        response_body={"detail": {"status": "invalid_api_key"}},
+    )
+    record = json.loads(log_line(entry, ["k", "test", "key"]))
+
+    assert record["query"] == "search=keep"
+    assert record["response"] == {"detail": {"status": "invalid_api_key"}}

@@ -122,7 +122,7 @@ def test_plan_refuses_plain_http_to_a_non_loopback_host(
     # 0.0.0.0 is not a loopback address, yet on Linux a connection to it reaches this host's
     # listeners: had the refusal failed, the plan would have succeeded against the emulator.
     url = f"http://0.0.0.0:{port}"
-    monkeypatch.setenv("ELEVENLABS_API_KEY", "k")
+    monkeypatch.setenv("ELEVENLABS_API_KEY", "sk_test_0123456789abcdef")
     args = ["plan"]
     if where == "flag":
         args += ["--base-url", url]
@@ -144,7 +144,7 @@ def test_plan_refuses_plain_http_to_a_non_loopback_host(
 def test_plan_with_the_flag_uses_plain_http(
     project: Path, port: str, monkeypatch: pytest.MonkeyPatch, capsys: Any
 ) -> None:
-    monkeypatch.setenv("ELEVENLABS_API_KEY", "k")
+    monkeypatch.setenv("ELEVENLABS_API_KEY", "sk_test_0123456789abcdef")
 
     code, output = _run(
         project, capsys, "plan", "--allow-insecure-http", "--base-url", f"http://0.0.0.0:{port}"
