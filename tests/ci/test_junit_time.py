@@ -60,7 +60,7 @@ def test_junit_time_is_each_tests_duration_from_the_api_timestamps(tmp_path: Pat
     tests = [_synced("t_refund", "refund-window"), _synced("t_greet", "greeting")]
     policy = PollPolicy(initial=0.01, cap=0.01, sleep=lambda _s: None)
     transport = httpx.MockTransport(_api)
-    with ConvaiClient("https://api.test", "key-1234", transport=transport) as client:
+    with ConvaiClient("https://api.test", "key-0123456789abcdef", transport=transport) as client:
         report = run_agent_tests(client, "agent_1", tests, branch_id=None, policy=policy)
     assert [v.duration_s for v in report.verdicts] == [7.0, 2.0]
     path = tmp_path / "test.xml"
