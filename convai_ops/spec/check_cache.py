@@ -5,9 +5,13 @@
 value checked (its ``repr``: plain ``dict``/``list``/``str``/``int``/``float``/``bool``/``None``,
 so ``1``, ``1.0``, ``True`` and ``"1"`` all differ). The file also holds a fingerprint of
 everything the schemas come from (the convai-ops version, the bundled OpenAPI document, the
-source of ``convai_ops/spec/`` and the installed jsonschema's validators module); when it
-differs, the whole file is ignored. Only passes are remembered: a file that fails is checked,
-and reported with its ``file:line:col``, on every run. The folder carries its own ``.gitignore``.
+source of ``convai_ops/spec/``, the pydantic version that turns its models into schemas, and the
+installed jsonschema's validators module); when it differs, the whole file is ignored. Only
+passes are remembered: a file that fails is checked, and reported with its ``file:line:col``, on
+every run. The folder carries its own ``.gitignore``.
+
+:func:`convai_ops.spec.validate.check` must therefore stay a pure function of the kind and the
+value: a check that depends on a file's path, size or neighbours belongs outside it.
 
 A cache that cannot be read counts as empty; one that cannot be written is skipped (logged at
 debug level): both only cost time, never correctness.
@@ -28,6 +32,8 @@ from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
+
+from pydantic.version import VERSION as PYDANTIC_VERSION
 
 from convai_ops import __version__
 
@@ -112,10 +118,11 @@ def remembering(root: Path) -> Iterator[ValidationCache]:
 
 @cache
 def fingerprint() -> str:
-    """SHA-256 of what the schemas are built from: version, OpenAPI document, spec sources, and
-    the path, size and time of jsonschema's validators (changed by any upgrade; found without
-    importing jsonschema)."""
-    digest = hashlib.sha256(f"{__version__}\0{_jsonschema_stamp()}\0".encode())
+    """SHA-256 of what the schemas are built from: version, OpenAPI document, spec sources, the
+    pydantic version, and the path, size and time of jsonschema's validators (changed by any
+    upgrade; found without importing jsonschema)."""
+    stamps = f"{__version__}\0{PYDANTIC_VERSION}\0{_jsonschema_stamp()}\0"
+    digest = hashlib.sha256(stamps.encode())
     digest.update(
         resources.files("convai_ops.openapi").joinpath("openapi-convai.json").read_bytes()
     )
