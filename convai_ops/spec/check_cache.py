@@ -136,7 +136,10 @@ def _jsonschema_stamp() -> str:
     if spec is None or spec.origin is None:
         return "no jsonschema"
     validators = Path(spec.origin).with_name("validators.py")
-    stat = validators.stat()
+    try:
+        stat = validators.stat()
+    except OSError:  # an unusual install: no stamp, so no cache entry can ever match twice
+        return f"unstamped {os.urandom(8).hex()}"
     return f"{validators}:{stat.st_size}:{stat.st_mtime_ns}"
 
 
