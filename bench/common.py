@@ -252,8 +252,10 @@ def emulator(
     rate_limit: float | None = None,
     test_delay_s: float = 1.0,
     state: Path | None = None,
+    request_log: Path | None = None,
 ) -> Iterator[Served]:
-    """Run ``bench.serve`` in its own process on a free loopback port until the block ends."""
+    """Run ``bench.serve`` in its own process on a free loopback port until the block ends;
+    with ``request_log``, the emulator appends each request to that file as it arrives."""
     port = _free_port()
     with tempfile.TemporaryDirectory(prefix="convai-ops-bench-log-") as temp:
         log_out = Path(temp) / "log.json"
@@ -264,6 +266,8 @@ def emulator(
             command += ["--rate-limit", str(rate_limit)]
         if state is not None:
             command += ["--state", str(state)]
+        if request_log is not None:
+            command += ["--request-log", str(request_log)]
         process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.DEVNULL)
         served = Served(f"http://127.0.0.1:{port}")
         try:

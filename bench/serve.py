@@ -1,13 +1,14 @@
 """Serve the emulator for a benchmark, in its own process, from a pre-built state.
 
 ``python -m bench.serve --port P [--latency-ms MS] [--rate-limit RPS] [--test-delay S]
-[--state FILE] [--log-out FILE]``
+[--state FILE] [--log-out FILE] [--request-log FILE]``
 
 Unlike ``convai-ops emulator --state FILE``, the state file is only read, never written after
 each change (writing it would add the emulator's own disk time to apply's figures). On SIGTERM
 the server stops and, with ``--log-out``, writes a summary of its request log as JSON:
 ``{"total": n, "by_status": {"200": n}, "by_route": {"GET /v1/convai/agents/{id}": n}, "median_ms":
-{"GET /v1/convai/agents/{id}": ms}}``.
+{"GET /v1/convai/agents/{id}": ms}}``. ``--request-log FILE`` appends each request as a JSON line
+while serving (the emulator's ``--request-log``: its ``timestamp`` is the arrival time).
 """
 
 from __future__ import annotations
@@ -70,9 +71,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--test-delay", type=float, default=1.0)
     parser.add_argument("--state", type=Path, default=None)
     parser.add_argument("--log-out", type=Path, default=None)
+    parser.add_argument("--request-log", type=Path, default=None)
     args = parser.parse_args(argv)
     config = EmulatorConfig(
-        latency_ms=args.latency_ms, rate_limit=args.rate_limit, test_delay_s=args.test_delay
+        latency_ms=args.latency_ms,
+        rate_limit=args.rate_limit,
+        test_delay_s=args.test_delay,
+        request_log_file=args.request_log,
     )
     app = create_app(config)
     if args.state is not None:

@@ -228,10 +228,8 @@ def apply(
 
     With PLAN (from `plan --out`), apply exactly that plan; refused if main or the repository
     moved since."""
-    from convai_ops.apply import ApplyOptions, apply_plan
-    from convai_ops.git import commit_info
     from convai_ops.plan import build_plan
-    from convai_ops.render import render_apply_result, render_plan_text
+    from convai_ops.render import render_plan_text
     from convai_ops.saved_plan import check_fresh, read_plan
 
     saved = read_plan(plan_file) if plan_file else None
@@ -244,6 +242,10 @@ def apply(
         if not planned.has_changes and not cleanup:
             return EXIT_OK
         _confirm(auto_approve or saved is not None)
+        from convai_ops.apply import ApplyOptions, apply_plan  # only when there is work
+        from convai_ops.git import commit_info
+        from convai_ops.render import render_apply_result
+
         info = commit_info(settings.root)
         options = ApplyOptions.from_settings(
             settings, commit=info.describe() if info else None, rebase=rebase, cleanup=cleanup

@@ -1,15 +1,15 @@
 """Field-by-field differences between two JSON views, lists of objects matched by identity.
 
-:func:`field_changes` walks both views with deepdiff. A dict is walked key by key. A list whose
-items are all objects sharing an identity (:func:`identity_key`: ``id``, else ``name``, else
-``node_id`` ... as :data:`IDENTITY_KEYS` orders them) is matched item by item on it through
-deepdiff's ``iterable_compare_func``: an item is added, removed or changed field by field, and
-a list whose common items changed order is one ``reorder`` change (the API keeps a list's
-order, so a reorder is a change). Such an item is named in a path by a segment
-``[<identity>]`` (:func:`item_segment`), e.g. ``("platform_settings", "evaluation",
-"criteria", "[greeted]", "conversation_goal_prompt")``. Every other value, lists without an
-identity (or with repeated ones) included, is a leaf compared whole as JSON values
-(``dicts.json_equal``: ``1 == 1.0``, ``True != 1``).
+:func:`field_changes` walks both views with deepdiff (imported on the first walk only). A dict is
+walked key by key. A list whose items are all objects sharing an identity (:func:`identity_key`:
+``id``, else ``name``, else ``node_id`` ... as :data:`IDENTITY_KEYS` orders them) is matched item by
+item on it through deepdiff's ``iterable_compare_func``: an item is added, removed or changed field
+by field, and a list whose common items changed order is one ``reorder`` change (the API keeps a
+list's order, so a reorder is a change). Such an item is named in a path by a segment
+``[<identity>]`` (:func:`item_segment`), e.g. ``("platform_settings", "evaluation", "criteria",
+"[greeted]", "conversation_goal_prompt")``. Every other value, lists without an identity (or with
+repeated ones) included, is a leaf compared whole as JSON values (``dicts.json_equal``: ``1 ==
+1.0``, ``True != 1``).
 
 Pure functions on JSON-like values; no I/O.
 """
@@ -18,12 +18,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, Literal, NamedTuple
-
-from deepdiff import DeepDiff
-from deepdiff.helper import notpresent
-from deepdiff.operator import BaseOperator
-
-from convai_ops.dicts import json_equal
 
 __all__ = [
     "IDENTITY_KEYS",
@@ -55,7 +49,6 @@ IDENTITY_KEYS = (
 )
 
 ChangeKind = Literal["add", "change", "remove", "reorder"]
-_MOVED = "iterable_item_moved"
 
 
 class RawChange(NamedTuple):
@@ -110,24 +103,12 @@ def field_changes(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[R
     """The differences turning ``before`` into ``after``, sorted by path (see the module
     docstring). ``kind`` is ``add`` when the path is missing in ``before``, ``remove`` when
     missing in ``after``, ``reorder`` for a list of identified items whose common items
-    changed order (values: the identities on each side), else ``change``."""
-    keys = _KeyCache()
-    tree = DeepDiff(
-        dict(before),
-        dict(after),
-        view="tree",
-        custom_operators=[_Leaves(keys)],
-        iterable_compare_func=keys.same_item,
-        threshold_to_diff_deeper=0,
-        report_repetition=True,  # keeps an added and a removed item apart
-    )
-    found: dict[tuple[str, ...], RawChange] = {}
-    for report, levels in tree.items():
-        for level in levels:
-            change = _reorder(level.up, keys) if report == _MOVED else _change(level, keys)
-            if change is not None:
-                found[change.path] = change
-    return [found[path] for path in sorted(found)]
+    changed order (values: the identities on each side), else ``change``.
+
+    The walk (:mod:`convai_ops.field_walk`) imports deepdiff, only when views differ."""
+    from convai_ops.field_walk import walk_changes
+
+    return walk_changes(before, after)
 
 
 def added_leaves(
@@ -153,89 +134,3 @@ def _leaves(
             yield RawChange((*path, item_segment(str(item[key]))), "add", None, item)
     elif path:
         yield RawChange(path, "add", None, value)
-
-
-class _KeyCache:
-    """The identity key of each list pair deepdiff meets during one diff (by object id)."""
-
-    def __init__(self) -> None:
-        self._keys: dict[tuple[int, int], str | None] = {}
-
-    def key(self, left: Sequence[Any], right: Sequence[Any]) -> str | None:
-        pair = (id(left), id(right))
-        if pair not in self._keys:
-            self._keys[pair] = identity_key(left, right)
-        return self._keys[pair]
-
-    def same_item(self, left: Any, right: Any, level: Any) -> bool:
-        key = self.key(level.t1, level.t2)
-        return key is not None and str(left[key]) == str(right[key])
-
-
-class _Leaves(BaseOperator):
-    """Makes deepdiff compare whole every value but dicts and lists of identified items, and
-    skip any subtree equal on both sides (nothing to report below it)."""
-
-    def __init__(self, keys: _KeyCache) -> None:
-        super().__init__()
-        self._keys = keys
-        self._equal: Any = None  # the last level found equal by match()
-
-    def match(self, level: Any) -> bool:
-        left, right = level.t1, level.t2
-        if isinstance(left, Mapping) and isinstance(right, Mapping):
-            return self._is_equal(level)
-        if isinstance(left, list) and isinstance(right, list):
-            return self._keys.key(left, right) is None or self._is_equal(level)
-        return True
-
-    def _is_equal(self, level: Any) -> bool:
-        if json_equal(level.t1, level.t2):
-            self._equal = level
-            return True
-        return False
-
-    def give_up_diffing(self, level: Any, diff_instance: Any) -> bool:
-        if level is not self._equal and not json_equal(level.t1, level.t2):
-            diff_instance.custom_report_result("values_changed", level, {})
-        return True
-
-    def normalize_value_for_hashing(self, parent: Any, obj: Any) -> Any:
-        """Values are hashed as they are (deepdiff hashes items to match lists)."""
-        return obj
-
-
-def _change(level: Any, keys: _KeyCache) -> RawChange:
-    path = _path(level, keys)
-    if level.t1 is notpresent:
-        return RawChange(path, "add", None, level.t2)
-    if level.t2 is notpresent:
-        return RawChange(path, "remove", level.t1, None)
-    return RawChange(path, "change", level.t1, level.t2)
-
-
-def _reorder(level: Any, keys: _KeyCache) -> RawChange | None:
-    """A ``reorder`` of the list at ``level`` when its common items changed order (deepdiff
-    also reports an item as moved when only an insertion or removal shifted it)."""
-    key = keys.key(level.t1, level.t2)
-    old = [str(item[key]) for item in level.t1]
-    new = [str(item[key]) for item in level.t2]
-    common = set(old) & set(new)
-    if [i for i in old if i in common] == [i for i in new if i in common]:
-        return None
-    return RawChange(_path(level, keys), "reorder", old, new)
-
-
-def _path(level: Any, keys: _KeyCache) -> tuple[str, ...]:
-    """The keys from the root to ``level``, an item of a list named by its identity."""
-    segments: list[str] = []
-    while level.up is not None:
-        parent = level.up
-        if isinstance(parent.t1, list):
-            item = level.t2 if level.t1 is notpresent else level.t1
-            segments.append(item_segment(str(item[keys.key(parent.t1, parent.t2)])))
-        else:
-            relation = parent.t1_child_rel or parent.t2_child_rel
-            segments.append(str(relation.param))
-        level = parent
-    return tuple(reversed(segments))

@@ -14,14 +14,16 @@ from __future__ import annotations
 import difflib
 import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from convai_ops.apply import AgentOutcome, ApplyResult
 from convai_ops.field_diff import is_item_segment
 from convai_ops.plan import AgentPlan, FieldChange, Plan
-from convai_ops.testing import AgentTestRun, TestVerdict
+
+if TYPE_CHECKING:
+    from convai_ops.apply import AgentOutcome, ApplyResult
+    from convai_ops.testing import AgentTestRun, TestVerdict
 from convai_ops.workflow_diff import graph_summary, mermaid
 
 __all__ = [

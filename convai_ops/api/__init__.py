@@ -6,6 +6,7 @@ benchmarks and callers that need the raw ``request`` core.
 
 from __future__ import annotations
 
+from . import _no_httpx_cli  # noqa: F401  (first: before anything imports httpx)
 from .base import DEFAULT_BASE_URL, DEFAULT_USER_AGENT
 from .client import ConvaiClient
 from .conversations import decode_stream_line

@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 from convai_ops.errors import SpecError, UsageError
 from convai_ops.settings import check_base_url
 from convai_ops.spec.agent import load_agent
+from convai_ops.spec.check_cache import remembering
 from convai_ops.spec.models import AgentSpec, EnvironmentConfig, Project, ProjectConfig
 from convai_ops.spec.pointers import check_ignore
 from convai_ops.spec.schema import ProjectFile
@@ -28,16 +29,18 @@ def load_project(root: Path) -> Project:
 
     Reads ``convai-ops.yaml`` (optional), ``tools/*.yaml``, ``agents/*/agent.yaml`` with their
     prompt files, ``knowledge/`` documents and ``tests/*.yaml`` (an agent's ``tools:`` must name
-    tool files); never touches the network. Raises
+    tool files); never touches the network. Files whose content passed the schema check before
+    are not checked again (``.convai-ops/cache/``, :mod:`convai_ops.spec.check_cache`). Raises
     :class:`SpecError` (``file:line:col: field: message``) for the first problem found.
     """
     if not root.is_dir():
         raise SpecError(root, "project folder not found")
-    config = load_config(root)
-    tools = load_tools(root)
-    agents = tuple(
-        bind_tools(load_agent(directory, config), tools) for directory in _agent_dirs(root)
-    )
+    with remembering(root):
+        config = load_config(root)
+        tools = load_tools(root)
+        agents = tuple(
+            bind_tools(load_agent(directory, config), tools) for directory in _agent_dirs(root)
+        )
     _check_unique_ids(agents)
     return Project(root=root, config=config, agents=agents, tools=tools)
 

@@ -14,13 +14,15 @@ from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
 from types import MappingProxyType
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from jsonschema import Draft202012Validator
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from convai_ops.spec import openapi
 from convai_ops.spec.limits import add_stated_ranges
+
+if TYPE_CHECKING:
+    from jsonschema import Draft202012Validator
 
 __all__ = [
     "PATTERN_HINTS",
@@ -211,6 +213,8 @@ def schema_of(kind: str) -> Schema:
 
 @cache
 def _validator(kind: str) -> Draft202012Validator:
+    from jsonschema import Draft202012Validator
+
     return Draft202012Validator(_schema(kind))
 
 

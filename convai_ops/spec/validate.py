@@ -10,17 +10,19 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Callable, Iterable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from jsonschema import ValidationError
-from jsonschema.exceptions import best_match
 from pydantic import BaseModel
 from pydantic import ValidationError as PydanticValidationError
 
 from convai_ops.errors import SpecError
 from convai_ops.spec import openapi
+from convai_ops.spec.check_cache import active_cache
 from convai_ops.spec.schema import PATTERN_HINTS, schema_of, validator
 from convai_ops.spec.yamlio import Document
+
+if TYPE_CHECKING:
+    from jsonschema import ValidationError
 
 __all__ = ["check", "did_you_mean", "parse_model", "unknown_field"]
 
@@ -41,8 +43,19 @@ def check(doc: Document, kind: str) -> None:
     """Validate ``doc.data`` against the schema ``kind`` (``project``, ``agent``, ``test:<type>``).
 
     Raises :class:`SpecError` naming the first unknown field, else the first schema violation
-    in the file.
+    in the file. Skipped for a value that passed before under the same schemas (the
+    ``.convai-ops/cache`` of the project being loaded, :mod:`convai_ops.spec.check_cache`).
     """
+    cache = active_cache()
+    key = cache.key(kind, doc.data) if cache else ""
+    if cache and cache.passed(key):
+        return
+    _check(doc, kind)
+    if cache:
+        cache.add(key)
+
+
+def _check(doc: Document, kind: str) -> None:
     compiled, root = validator(kind), schema_of(kind)
     unknown = _first_unknown(doc.data, root, root, ())
     if unknown is not None:
@@ -116,6 +129,8 @@ def _report(doc: Document, errors: list[ValidationError], root: Schema) -> SpecE
 
 def _refine(error: ValidationError, root: Schema) -> ValidationError:
     """Descend into ``anyOf``/``oneOf`` through the alternatives the value was meant for."""
+    from jsonschema.exceptions import best_match
+
     while error.validator in ("anyOf", "oneOf") and error.context:
         branches = error.validator_value if isinstance(error.validator_value, list) else []
         meant = [
