@@ -16,7 +16,14 @@ from convai_ops.emulator.core import Emulator
 from convai_ops.emulator.problems import conflict
 from convai_ops.emulator.store import Agent, Branch
 
-__all__ = ["drop_document", "drop_tool", "refuse_if_used", "users_of_document", "users_of_tool"]
+__all__ = [
+    "branch_entries",
+    "drop_document",
+    "drop_tool",
+    "refuse_if_used",
+    "users_of_document",
+    "users_of_tool",
+]
 
 Users = list[tuple[Agent, Branch]]
 
@@ -49,6 +56,20 @@ def users_of_document(emu: Emulator, document_id: str) -> Users:
 def users_of_tool(emu: Emulator, tool_id: str) -> Users:
     """Return ``(agent, branch)`` pairs whose tip lists the tool in ``tool_ids``."""
     return _users(emu, lambda prompt: tool_id in (prompt.get("tool_ids") or []))
+
+
+def branch_entries(users: Users) -> list[dict[str, Any]]:
+    """The ``branches`` of a dependent-agents answer: one entry per ``(agent, branch)`` user."""
+    return [
+        {
+            "agent_id": agent.id,
+            "agent_name": agent.name,
+            "branch_id": branch.id,
+            "branch_name": branch.name,
+            "is_main": branch.id == agent.main_branch_id,
+        }
+        for agent, branch in users
+    ]
 
 
 def refuse_if_used(users: Users, kind: str, ident: str) -> None:

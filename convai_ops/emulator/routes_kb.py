@@ -220,16 +220,7 @@ def get_knowledge_base_dependent_agents(
         document = _find(emu, documentation_id)
         users = references.users_of_document(emu, document.id)
         agents = _dependents(emu, document) if dependent_type != "transitive" else []
-        branches = [
-            {
-                "agent_id": agent.id,
-                "agent_name": agent.name,
-                "branch_id": branch.id,
-                "branch_name": branch.name,
-                "is_main": branch.id == agent.main_branch_id,
-            }
-            for agent, branch in users
-        ]
+        branches = references.branch_entries(users)
     found, next_cursor, has_more = page(agents, cursor, page_size)
     if dependent_type == "transitive":
         branches = []

@@ -140,15 +140,6 @@ def get_tool_dependent_agents_route(
             }
             for agent in agents.values()
         ]
-        branches = [
-            {
-                "agent_id": agent.id,
-                "agent_name": agent.name,
-                "branch_id": branch.id,
-                "branch_name": branch.name,
-                "is_main": branch.id == agent.main_branch_id,
-            }
-            for agent, branch in users
-        ]
+        branches = references.branch_entries(users)
     found, next_cursor, has_more = page(dependents, cursor, page_size)
     return {"agents": found, "branches": branches, "next_cursor": next_cursor, "has_more": has_more}
