@@ -13,7 +13,7 @@ import difflib
 import hashlib
 import json
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, NoReturn
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -201,20 +201,17 @@ class Project(_Frozen):
 
     def tool(self, name: str) -> ToolSpec:
         """The tool ``name``; raises :class:`UsageError` (with a suggestion) when unknown."""
-        for tool in self.tools:
-            if tool.name == name:
-                return tool
-        names = [tool.name for tool in self.tools]
-        close = difflib.get_close_matches(name, names, n=1)
-        hint = f"; did you mean {close[0]!r}?" if close else f" (tools: {', '.join(names)})"
-        raise UsageError(f"no tool {name!r} under {self.root / 'tools'}{hint}")
+        found = {tool.name: tool for tool in self.tools}
+        return found.get(name) or _unknown("tool", name, list(found), self.root / "tools")
 
     def agent(self, slug: str) -> AgentSpec:
         """The agent ``slug``; raises :class:`UsageError` (with a suggestion) when unknown."""
-        for agent in self.agents:
-            if agent.slug == slug:
-                return agent
-        slugs = [agent.slug for agent in self.agents]
-        close = difflib.get_close_matches(slug, slugs, n=1)
-        hint = f"; did you mean {close[0]!r}?" if close else f" (agents: {', '.join(slugs)})"
-        raise UsageError(f"no agent {slug!r} under {self.root / 'agents'}{hint}")
+        found = {agent.slug: agent for agent in self.agents}
+        return found.get(slug) or _unknown("agent", slug, list(found), self.root / "agents")
+
+
+def _unknown(kind: str, name: str, known: list[str], folder: Path) -> NoReturn:
+    """Raise :class:`UsageError` for an unknown ``kind`` called ``name``, with a suggestion."""
+    close = difflib.get_close_matches(name, known, n=1)
+    hint = f"; did you mean {close[0]!r}?" if close else f" ({kind}s: {', '.join(known)})"
+    raise UsageError(f"no {kind} {name!r} under {folder}{hint}")
