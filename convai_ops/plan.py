@@ -310,7 +310,7 @@ def remote_view(
 ) -> dict[str, Any]:
     """The live ``config`` (a GET agent body) reduced to the paths ``desired`` declares."""
     declared = {k: v for k, v in desired.items() if k in _CONFIG_KEYS}
-    view: dict[str, Any] = with_list_defaults(project_onto(dict(config), declared))
+    view: dict[str, Any] = with_list_defaults(project_onto(dict(config), declared), like=desired)
     if "tags" in view:
         view["tags"] = sorted(view["tags"] or [])
     if "workflow" in desired:
@@ -325,7 +325,9 @@ def remote_view(
     return view
 
 
-def with_list_defaults(view: dict[str, Any]) -> dict[str, Any]:
+def with_list_defaults(
+    view: dict[str, Any], *, like: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
     """``view`` with the response schemas' defaults filled into the items of its lists.
 
     A GET answers list items with the defaults the API filled in (an evaluation criterion's
@@ -333,10 +335,17 @@ def with_list_defaults(view: dict[str, Any]) -> dict[str, Any]:
     both sides: declared with required fields only and read back, they are equal; an item
     that differs beyond the defaults still differs. Objects outside lists gain no keys (what
     is not declared is not compared). ``view`` is modified and returned.
+
+    ``like`` (a view already filled) saves the walk of a section equal to its own: filling
+    only adds keys a value lacks, so a section equal to a filled one is filled already.
     """
     for section, schema in SECTION_SCHEMAS.items():
-        if isinstance(view.get(section), dict):
-            view[section] = fill_defaults(view[section], schema, lists_only=True)
+        value = view.get(section)
+        if not isinstance(value, dict):
+            continue
+        if like is not None and json_equal(value, like.get(section)):
+            continue
+        view[section] = fill_defaults(value, schema, lists_only=True)
     return view
 
 
