@@ -12,11 +12,12 @@ from collections.abc import Callable
 from typing import Any
 
 from convai_ops.emulator.agents import commit_version
-from convai_ops.emulator.core import Emulator
+from convai_ops.emulator.core import ACCESS_INFO, Emulator
 from convai_ops.emulator.problems import conflict
 from convai_ops.emulator.store import Agent, Branch
 
 __all__ = [
+    "agent_entries",
     "branch_entries",
     "drop_document",
     "drop_tool",
@@ -56,6 +57,22 @@ def users_of_document(emu: Emulator, document_id: str) -> Users:
 def users_of_tool(emu: Emulator, tool_id: str) -> Users:
     """Return ``(agent, branch)`` pairs whose tip lists the tool in ``tool_ids``."""
     return _users(emu, lambda prompt: tool_id in (prompt.get("tool_ids") or []))
+
+
+def agent_entries(users: Users) -> list[dict[str, Any]]:
+    """The ``agents`` of a dependent-agents answer (``DependentAvailableAgentIdentifier``):
+    each agent once, with the emulated key's access level (its role, ``ACCESS_INFO``)."""
+    agents = {agent.id: agent for agent, _ in users}
+    return [
+        {
+            "id": agent.id,
+            "name": agent.name,
+            "type": "available",
+            "created_at_unix_secs": agent.created_at,
+            "access_level": ACCESS_INFO["role"],
+        }
+        for agent in agents.values()
+    ]
 
 
 def branch_entries(users: Users) -> list[dict[str, Any]]:

@@ -104,17 +104,7 @@ def _common(document: Document) -> dict[str, Any]:
 
 
 def _dependents(emu: Emulator, document: Document) -> list[dict[str, Any]]:
-    agents = {agent.id: agent for agent, _ in references.users_of_document(emu, document.id)}
-    return [
-        {
-            "id": agent.id,
-            "name": agent.name,
-            "type": "available",
-            "created_at_unix_secs": agent.created_at,
-            "access_level": "admin",
-        }
-        for agent in agents.values()
-    ]
+    return references.agent_entries(references.users_of_document(emu, document.id))
 
 
 def _detail(document: Document) -> dict[str, Any]:

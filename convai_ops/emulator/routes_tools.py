@@ -129,17 +129,7 @@ def get_tool_dependent_agents_route(
     tool in ``prompt.tool_ids`` (as for documents, branches are listed too)."""
     with emu.lock:
         users = references.users_of_tool(emu, _find(emu, tool_id).id)
-        agents = {agent.id: agent for agent, _ in users}
-        dependents = [
-            {
-                "id": agent.id,
-                "name": agent.name,
-                "type": "available",
-                "created_at_unix_secs": agent.created_at,
-                "access_level": "admin",
-            }
-            for agent in agents.values()
-        ]
+        dependents = references.agent_entries(users)
         branches = references.branch_entries(users)
     found, next_cursor, has_more = page(dependents, cursor, page_size)
     return {"agents": found, "branches": branches, "next_cursor": next_cursor, "has_more": has_more}
