@@ -11,9 +11,9 @@ import pytest
 from click.testing import CliRunner
 from jsonschema import Draft202012Validator
 
-from convai_ops import cli_state
 from convai_ops.api import ConvaiClient
 from convai_ops.cli import cli as cli_group
+from convai_ops.cli import state as cli_state
 from convai_ops.drift import detect_drift, render_drift_text
 from convai_ops.emulator import EmulatorServer
 from convai_ops.importer import import_agent

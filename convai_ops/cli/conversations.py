@@ -48,7 +48,7 @@ Routes:
 
 def _api_options(func: Any) -> Any:
     """``cli_common.api_options``, imported when the commands are defined."""
-    from convai_ops.cli_common import api_options
+    from convai_ops.cli.common import api_options
 
     return api_options(func)
 
@@ -111,7 +111,7 @@ def list_command(
     import json
     import time
 
-    from convai_ops.cli_common import make_client
+    from convai_ops.cli.common import make_client
     from convai_ops.conversations import (
         ConversationQuery,
         list_conversations,
@@ -145,7 +145,7 @@ def list_command(
 def show_command(ctx: click.Context, /, conversation_id: str, fmt: str, **flags: Any) -> int:
     """Show one conversation: the transcript turn by turn (numbered, with tool calls and
     results), then the evaluation-criteria results and data collection."""
-    from convai_ops.cli_common import make_client
+    from convai_ops.cli.common import make_client
     from convai_ops.conversations import render_conversation
 
     _, settings = _load(ctx, flags)
@@ -204,7 +204,7 @@ def new_command(
     failure example. The success condition is a TODO: placeholder that `convai-ops validate`
     refuses until you replace it. --type simulation replays the moment with the caller's
     later messages as the scenario, in the conversation's language."""
-    from convai_ops.cli_common import make_client
+    from convai_ops.cli.common import make_client
     from convai_ops.conversation_tests import new_test
 
     project, settings = _load(ctx, flags)
@@ -280,7 +280,7 @@ def simulate(ctx: click.Context, /, slug: str, **options: Any) -> int:
     On main this calls the simulate-conversation endpoints, which the API document marks
     deprecated in favour of simulation tests; with --branch (or --via-test) it runs as a
     temporary simulation test instead. Exit 3 when the call is judged a failure."""
-    from convai_ops.cli_common import make_client
+    from convai_ops.cli.common import make_client
     from convai_ops.conversations import render_turn
     from convai_ops.simulate import render_result
     from convai_ops.simulate_run import run_simulation

@@ -33,7 +33,7 @@ _FILE = click.Path(dir_okay=False, writable=True)
 
 def _api_options(func: Any) -> Any:
     """``cli_common.api_options``, imported when the commands are defined."""
-    from convai_ops.cli_common import api_options
+    from convai_ops.cli.common import api_options
 
     return api_options(func)
 
@@ -86,7 +86,7 @@ def check(
     import sys
 
     from convai_ops.check import check_branch, run_check, select_changed
-    from convai_ops.cli_common import echo_reporter, load, make_client
+    from convai_ops.cli.common import echo_reporter, load, make_client
     from convai_ops.plan import build_plan
     from convai_ops.render import render_plan_text
     from convai_ops.report import publish_check, render_check_text
@@ -122,7 +122,7 @@ def _refuse_with_close(**options: str | None) -> None:
 def _close(project: Any, settings: Any, branch: Any) -> int:
     """``check --close``: archive ``branch`` on every agent; exit 0 (1 on an API error)."""
     from convai_ops.check import close_check
-    from convai_ops.cli_common import echo_reporter, make_client
+    from convai_ops.cli.common import echo_reporter, make_client
     from convai_ops.report import render_close_text
 
     click.echo(f"Agent branch: {branch.name} (from {branch.source}); archiving it.")
@@ -165,7 +165,7 @@ def promote(
     and their tests pass on its main; then the normal gated apply (branch, tests, merge).
     Each environment uses its own base URL and API key variable from convai-ops.yaml.
     Exit 0 promoted, 3 tests failed (--to untouched), 1 error."""
-    from convai_ops.cli_common import echo_reporter, make_client, select_agents
+    from convai_ops.cli.common import echo_reporter, make_client, select_agents
     from convai_ops.promote import Environment, prepare_promotion, run_promotion
     from convai_ops.render import render_plan_text
     from convai_ops.report import render_promote_result

@@ -33,7 +33,7 @@ Exit status: 0 healthy (no problem), 1 one or more problems.
 
 
 def _api_options(func: Any) -> Any:
-    from convai_ops.cli_common import api_options
+    from convai_ops.cli.common import api_options
 
     return api_options(func)
 

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from convai_ops.cli_common import api_options, load, make_client, progress_reporter, select_agents
+from convai_ops.cli.common import api_options, load, make_client, progress_reporter, select_agents
 from convai_ops.errors import EXIT_OK, EXIT_TESTS_FAILED
 
 if TYPE_CHECKING:

@@ -14,7 +14,7 @@ from typing import Any
 
 import click
 
-from convai_ops.cli_common import api_options, load, make_client, select_agents
+from convai_ops.cli.common import api_options, load, make_client, select_agents
 
 __all__ = ["COMMANDS"]
 
