@@ -50,6 +50,7 @@ from convai_ops.testing import PollPolicy, TestReport
 
 if TYPE_CHECKING:
     from convai_ops.api import ConvaiClient
+    from convai_ops.env_plans import EnvironmentPlan
     from convai_ops.plan import AgentPlan, Plan
     from convai_ops.settings import Settings
     from convai_ops.spec import Project
@@ -99,13 +100,15 @@ class AgentCheck:
 @dataclass(frozen=True)
 class CheckResult:
     """Everything one check did: the ``plan`` of the selected agents, the branch, one
-    ``AgentCheck`` per planned agent, the ``since`` ref and the checked commit (if any)."""
+    ``AgentCheck`` per planned agent, the ``since`` ref and the checked commit (if any), and
+    ``environments``: what the merge changes in each environment (``env_plans``)."""
 
     plan: Plan
     branch: BranchName
     checks: tuple[AgentCheck, ...]
     since: str | None = None
     commit: str | None = None
+    environments: tuple[EnvironmentPlan, ...] = ()
 
     def count(self, status: CheckStatus) -> int:
         """How many agents ended with ``status``."""
@@ -113,8 +116,9 @@ class CheckResult:
 
     @property
     def exit_code(self) -> int:
-        """1 if any agent errored, else 3 if any agent's tests failed, else 0."""
-        if self.count("error"):
+        """1 if any agent errored or an environment's live plan failed, else 3 if any agent's
+        tests failed, else 0."""
+        if self.count("error") or any(e.kind == "error" for e in self.environments):
             return EXIT_ERROR
         return EXIT_TESTS_FAILED if self.count("tests_failed") else EXIT_OK
 

@@ -12,7 +12,18 @@ from pathlib import Path, PurePosixPath
 
 from convai_ops.errors import UsageError
 
-__all__ = ["CommitInfo", "changed_agents", "commit_info", "current_branch", "is_dirty"]
+__all__ = [
+    "CommitInfo",
+    "changed_agents",
+    "commit_info",
+    "current_branch",
+    "export_project",
+    "find_commit",
+    "in_repository",
+    "is_dirty",
+    "merge_base",
+    "resolve_commit",
+]
 
 PROJECT_FILE = "convai-ops.yaml"
 
@@ -113,3 +124,63 @@ def _slugs_touched(paths: set[str], prefix: PurePosixPath, root: Path) -> list[s
         if len(parts) >= 3 and parts[0] == "agents":
             touched.add(parts[1])
     return [slug for slug in existing if slug in touched]
+
+
+def in_repository(root: Path) -> bool:
+    """True when ``root`` is inside a git repository."""
+    try:
+        _repo(root)
+    except UsageError:
+        return False
+    return True
+
+
+def resolve_commit(root: Path, ref: str) -> str:
+    """The full sha of the commit ``ref`` names (a branch, tag, sha or ``HEAD~1``). Raises
+    ``UsageError`` for a ref the repository does not know, or outside git."""
+    repo = _repo(root)
+    try:
+        return str(repo.commit(ref).hexsha)
+    except Exception as exc:  # gitpython raises several types for a bad ref
+        raise UsageError(f"unknown git ref {ref!r}: {exc}") from None
+
+
+def find_commit(root: Path, sha: str) -> str | None:
+    """The full sha of the commit an (abbreviated) ``sha`` names; ``None`` when the local
+    clone does not hold it (a shallow clone, another repository) or outside git."""
+    try:
+        return resolve_commit(root, sha)
+    except UsageError:
+        return None
+
+
+def merge_base(root: Path, ref: str) -> str | None:
+    """The merge-base of ``ref`` and ``HEAD`` (full sha); ``None`` when ``ref`` is unknown or
+    the two share no history."""
+    import git
+
+    try:
+        repo = _repo(root)
+        bases = repo.merge_base(ref, "HEAD")
+    except (UsageError, git.GitCommandError, ValueError):
+        return None
+    return str(bases[0].hexsha) if bases else None
+
+
+def export_project(root: Path, sha: str, dest: Path) -> Path:
+    """Write the files of the project at ``root`` as commit ``sha`` holds them under ``dest``
+    (only the project's own folder of the repository); returns the project folder inside
+    ``dest``. Raises ``UsageError`` for an unknown commit or when ``sha`` has no such folder."""
+    repo = _repo(root)
+    prefix = _relative_prefix(Path(repo.working_tree_dir), root)
+    try:
+        tree = repo.commit(sha).tree
+        tree = tree / prefix.as_posix() if prefix.parts else tree
+    except (KeyError, ValueError) as exc:
+        raise UsageError(f"commit {sha[:12]} holds no {prefix.as_posix()}/: {exc}") from None
+    for item in tree.traverse():
+        if item.type == "blob":
+            target = dest / PurePosixPath(item.path).relative_to(prefix).as_posix()
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(item.data_stream.read())
+    return dest

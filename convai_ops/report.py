@@ -2,7 +2,9 @@
 summary) and of a promotion (terminal text), and writing a check's report files.
 
 The markdown report starts with :data:`MARKER` (how CI finds its own comment to update), then
-the verdict, every failed test with its rationale, a table of the agents checked and the plan.
+the verdict, every failed test with its rationale, a table of the agents checked and the plan:
+one section per environment (``### convai-ops plan: environment `<name>```, then how the plan
+was made: live, or offline between the base and head commits) when the check made them.
 It stays under ``limit`` characters (GitHub refuses comments over 65,536): rationales are
 shortened to share the room, and rows or plan sections that still do not fit are counted in a
 note. Every report is passed through :func:`convai_ops.errors.redact`. No API call.
@@ -17,10 +19,16 @@ from typing import TYPE_CHECKING
 
 from convai_ops.errors import redact
 from convai_ops.junit import write_junit
-from convai_ops.render import MARKDOWN_LIMIT, render_apply_result, render_plan_markdown
+from convai_ops.render import (
+    MARKDOWN_LIMIT,
+    render_apply_result,
+    render_plan_markdown,
+    render_plan_text,
+)
 
 if TYPE_CHECKING:
     from convai_ops.check import AgentCheck, BranchName, CheckResult, CheckStatus, ClosedBranch
+    from convai_ops.env_plans import EnvironmentPlan
     from convai_ops.promote import PromoteResult
     from convai_ops.testing import TestVerdict
 
@@ -68,8 +76,23 @@ def render_check_text(result: CheckResult) -> str:
     for check in result.checks:
         lines.append(f"{_TEXT_MARK[check.status]} {check.slug}: {check.message}")
         lines.extend(_failed_text(v) for v in (check.report.failed if check.report else ()))
+    lines.extend(line for env in result.environments for line in _environment_text(env))
     lines.append(f"Check: {_counts(result)}.")
     return redact("\n".join(lines) + "\n")
+
+
+def _environment_text(env: EnvironmentPlan) -> Iterator[str]:
+    yield f"\nEnvironment {env.environment}: {env.label}"
+    if env.checked:
+        yield "  (its plan is shown above)"
+    elif env.plan is not None and env.kind == "offline" and not env.has_changes:
+        yield "No changes to this environment's declared config between the two commits."
+    elif env.plan is not None:
+        yield render_plan_text(env.plan).rstrip("\n")
+    yield from (f"? {slug}: {_REMOVED}" for slug in env.removed)
+
+
+_REMOVED = "folder deleted by this change (the live agent stays unless `apply --prune`)"
 
 
 def render_close_text(branch: BranchName, closed: Sequence[ClosedBranch]) -> str:
@@ -106,16 +129,38 @@ def render_check_markdown(result: CheckResult, *, limit: int = MARKDOWN_LIMIT) -
     """The check as markdown for one sticky comment, under ``limit`` characters: marker, verdict,
     failed tests with rationales, a table of the agents checked, then the plan."""
     head = _heading(result)
-    if not result.checks:
+    if not result.checks and not any(e.has_changes for e in result.environments):
         return redact(head)
     room = limit - len(head) - _SLACK
     problems = _problems_section(result, room * 2 // 3)
     room -= len(problems)
     table = _table_section(result, min(room // 2, limit // 4))
     room -= len(table)
-    plan = render_plan_markdown(result.plan, limit=room) if room >= _MIN_PLAN_ROOM else ""
-    plan = plan or "\n_The plan is not shown to stay under the comment size limit._\n"
-    return redact(f"{head}{problems}{table}\n{plan}")
+    return redact(f"{head}{problems}{table}\n{_plans_section(result, room)}")
+
+
+def _plans_section(result: CheckResult, room: int) -> str:
+    """The plan of the check's environment, or one section per environment."""
+    if not result.environments:
+        plan = render_plan_markdown(result.plan, limit=room) if room >= _MIN_PLAN_ROOM else ""
+        return plan or _PLAN_NOT_SHOWN
+    share = room // len(result.environments)
+    return "".join(_environment_markdown(env, share) for env in result.environments)
+
+
+_PLAN_NOT_SHOWN = "\n_The plan is not shown to stay under the comment size limit._\n"
+
+
+def _environment_markdown(env: EnvironmentPlan, room: int) -> str:
+    """``### convai-ops plan: environment `<name>```, the label, the plan and removed agents."""
+    title = f"### convai-ops plan: environment `{env.environment}`\n\n_{_clip(env.label, 300)}_\n\n"
+    removed = "".join(f"- `? {slug}`: {_REMOVED}\n" for slug in env.removed)
+    if env.plan is None:
+        return title + removed
+    room -= len(title) + len(removed)
+    plan = render_plan_markdown(env.plan, limit=room) if room >= _MIN_PLAN_ROOM else ""
+    body = plan.split("\n\n", 1)[1] if plan else _PLAN_NOT_SHOWN.lstrip("\n")
+    return f"{title}{body}{removed}\n"
 
 
 def _heading(result: CheckResult) -> str:

@@ -19,6 +19,7 @@ Examples:
   convai-ops check --changed-since origin/main
   convai-ops check --changed-since HEAD~1 --markdown check.md --junit check.xml
   convai-ops check --branch-name convai-ops-try-shorter-prompt
+  convai-ops check --base origin/main   # other environments' offline plans from this base
   convai-ops check --close          # the pull request closed: archive its branches
 """
 
@@ -47,6 +48,13 @@ def _api_options(func: Any) -> Any:
     "Default: every agent with changes in the plan.",
 )
 @click.option(
+    "--base",
+    metavar="REF",
+    help="The commit the pull request merges into, for the offline plan of each environment "
+    "whose API key variable is not set. Default: --changed-since, else the merge-base with "
+    "origin/$GITHUB_BASE_REF, else with origin/main.",
+)
+@click.option(
     "--branch-name",
     metavar="NAME",
     help="Agent branch to stage on. Default: from the pull request (GITHUB_REF "
@@ -72,6 +80,7 @@ def check(
     ctx: click.Context,
     /,
     changed_since: str | None,
+    base: str | None,
     branch_name: str | None,
     close: bool,
     markdown: str | None,
@@ -80,13 +89,17 @@ def check(
     **flags: Any,
 ) -> int:
     """The pull-request check: stage each changed agent's change on a branch named after the
-    pull request and run its tests there. Never merges. Exit 0 all passed, 3 tests failed,
-    1 error."""
+    pull request and run its tests there. Never merges. Then, for every environment of
+    convai-ops.yaml, what the merge changes there: the live plan where its API key variable is
+    set, else an offline plan (base commit -> head, that environment's overrides applied).
+    Exit 0 all passed, 3 tests failed, 1 error."""
     import os
     import sys
+    from dataclasses import replace
 
     from convai_ops.check import check_branch, run_check, select_changed
     from convai_ops.cli.common import echo_reporter, load, make_client
+    from convai_ops.env_plans import environment_plans, find_base
     from convai_ops.plan import build_plan
     from convai_ops.render import render_plan_text
     from convai_ops.report import publish_check, render_check_text
@@ -94,9 +107,11 @@ def check(
     project, settings = load(ctx, **flags)
     branch = check_branch(branch_name, os.environ, project.root)
     if close:
-        _refuse_with_close(changed_since=changed_since, markdown=markdown, junit=junit)
+        _refuse_with_close(changed_since=changed_since, base=base, markdown=markdown, junit=junit)
         return _close(project, settings, branch)
+    base_commit = find_base(project.root, base, changed_since, os.environ)
     click.echo(f"Agent branch: {branch.name} (from {branch.source}); nothing will be merged.")
+    every_slug = [a.slug for a in project.agents]
     project = select_changed(project, changed_since) if changed_since else project
     with make_client(settings) as client:
         planned, snapshot = build_plan(client, project, settings)
@@ -106,9 +121,20 @@ def check(
         result = run_check(
             client, project, planned, index, settings, branch, since=changed_since, report=report
         )
+    environments = environment_plans(
+        project, planned, _env_settings(ctx, project, flags), base_commit, all_slugs=every_slug
+    )
+    result = replace(result, environments=environments)
     click.echo(render_check_text(result), nl=False)
     publish_check(result, **_paths(markdown=markdown, junit=junit, step_summary=step_summary))
     return int(result.exit_code)
+
+
+def _env_settings(ctx: click.Context, project: Any, flags: dict[str, Any]) -> Any:
+    """``name -> Settings`` of another environment: its own base URL and key variable from
+    convai-ops.yaml (``--env`` and ``--base-url`` are the check's own)."""
+    shared = {k: v for k, v in flags.items() if k in ("concurrency", "allow_insecure_http")}
+    return lambda name: _settings(ctx, project, name, shared)
 
 
 def _refuse_with_close(**options: str | None) -> None:
