@@ -215,12 +215,14 @@ def _patch_metadata(
 ) -> RemoteAgent:
     """What no version holds (name, tags, agent-wide platform settings, attached ``tests``;
     ``unversioned.unversioned_body``) is written on main with one ``PATCH
-    /v1/convai/agents/{id}`` without ``branch_id``; returns main as the PATCH answered it
-    (unchanged when there is nothing to write)."""
+    /v1/convai/agents/{id}`` without ``branch_id``, its ``version_description`` naming the
+    commit as the branch's does (``drift`` reads it back: ``applied_commit``); returns main
+    as the PATCH answered it (unchanged when there is nothing to write)."""
     body = unversioned_body(spec, ctx.options.environment, planned, tests)
     if not body:
         return main
-    written = RemoteAgent(main.agent_id, ctx.client.update_agent(main.agent_id, body))
+    recorded = {**body, "version_description": ctx.options.description}  # names the commit
+    written = RemoteAgent(main.agent_id, ctx.client.update_agent(main.agent_id, recorded))
     fields = sorted(
         f"{key}.{sub}" if isinstance(value, dict) else key
         for key, value in body.items()

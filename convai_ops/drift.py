@@ -1,35 +1,51 @@
-"""Drift: live values of declared fields that differ from the repository (dashboard edits).
+"""Drift: live values of declared fields that differ from what convai-ops applied (dashboard
+edits), told apart from changes convai-ops has not applied yet (a blocked or pending apply).
 
 :func:`detect_drift` reads the live agents (``state.read_snapshot``: one
-``GET /v1/convai/agents/{id}`` per agent plus the list calls it needs) and compares them with the
-repository exactly as ``plan`` does (``plan.make_plan``: declared fields only, ``ignore:``
-pointers skipped, secrets masked). Agents not created yet are not drift. Renderers: text (the
-plan's markers, "live vs repository") and JSON.
+``GET /v1/convai/agents/{id}`` per agent plus the list calls it needs) and, for each, the commit
+its main was applied from (:mod:`convai_ops.applied_commit`: main's versions and the merged
+branch's description). Then two comparisons, each as ``plan`` compares (declared fields only,
+``ignore:`` pointers skipped, secrets masked):
+
+- *dashboard edits* (``AgentDrift.changes``): live against the repository as that commit holds
+  it (``offline_plan.project_at``);
+- *not applied yet* (``AgentDrift.unapplied``): that commit against the repository (the working
+  tree), e.g. an apply whose tests failed, or a merge not applied yet.
+
+When the commit is unknown (outside git, nothing recorded, not in this clone, applied with
+uncommitted changes, or the agent's folder is not at that commit) live is compared with the
+repository (all differences count as dashboard edits, as before) and ``note`` says why.
+Agents not created yet are not drift. Renderers: text and JSON (``drift_render``).
 
 ``convai_ops.pull`` adopts drift into the repository.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
-from convai_ops.plan import FieldChange, make_plan
-from convai_ops.render import coloured, is_long_text, plain, show_value, text_diff
-from convai_ops.state import read_snapshot
+from convai_ops.applied_commit import AppliedCommit, find_applied
+from convai_ops.drift_render import render_drift, render_drift_json, render_drift_text
+from convai_ops.errors import ConvaiOpsError
+from convai_ops.git import commit_info, in_repository
+from convai_ops.offline_plan import changes_between, project_at
+from convai_ops.plan import FieldChange, make_agent_plan, make_plan
+from convai_ops.state import map_bounded, read_snapshot
 
 if TYPE_CHECKING:
     from convai_ops.api import ConvaiClient
     from convai_ops.spec import Project
-    from convai_ops.state import Snapshot
+    from convai_ops.state import RemoteAgent, Snapshot
 
 __all__ = [
     "FORMAT_VERSION",
     "AgentDrift",
     "DriftReport",
     "detect_drift",
+    "drift_against",
     "drift_of",
     "render_drift",
     "render_drift_json",
@@ -37,11 +53,15 @@ __all__ = [
 ]
 
 FORMAT_VERSION = 1
+NOT_IN_GIT = "not in a git repository"
 
 
 @dataclass(frozen=True)
 class AgentDrift:
-    """One agent: ``changes`` hold ``before`` = live value, ``after`` = repository value.
+    """One agent: ``changes`` (dashboard edits) hold ``before`` = live value, ``after`` = the
+    value at ``applied`` (the commit main was applied from; the repository when ``None``,
+    ``note`` saying why); ``unapplied`` hold ``before`` = value at ``applied``, ``after`` =
+    the repository's (changes convai-ops has not applied yet).
 
     ``agent_id`` is ``None`` when the agent does not exist in the environment (not drift).
     """
@@ -50,13 +70,18 @@ class AgentDrift:
     agent_id: str | None
     version_id: str | None = None
     changes: tuple[FieldChange, ...] = ()
+    unapplied: tuple[FieldChange, ...] = ()
+    applied: str | None = None
+    note: str = ""
 
     @property
     def status(self) -> str:
-        """``drift``, ``in_sync`` or ``absent``."""
+        """``drift`` (dashboard edits), ``not_applied``, ``in_sync`` or ``absent``."""
         if self.agent_id is None:
             return "absent"
-        return "drift" if self.changes else "in_sync"
+        if self.changes:
+            return "drift"
+        return "not_applied" if self.unapplied else "in_sync"
 
 
 @dataclass(frozen=True)
@@ -68,125 +93,114 @@ class DriftReport:
 
     @property
     def drifted(self) -> tuple[AgentDrift, ...]:
-        """The agents whose live values differ from the repository."""
+        """The agents edited on the dashboard (live differs from what was applied)."""
         return tuple(a for a in self.agents if a.changes)
 
     @property
+    def pending(self) -> tuple[AgentDrift, ...]:
+        """The agents whose repository differs from the commit their main was applied from."""
+        return tuple(a for a in self.agents if a.unapplied)
+
+    @property
     def has_drift(self) -> bool:
-        """True when any agent drifted."""
+        """True when any agent was edited on the dashboard."""
         return bool(self.drifted)
+
+    @property
+    def has_unapplied(self) -> bool:
+        """True when any agent has changes convai-ops has not applied yet."""
+        return bool(self.pending)
 
 
 def detect_drift(
     client: ConvaiClient, project: Project, env: str, *, concurrency: int = 8
 ) -> DriftReport:
-    """Read the live agents of ``project`` in ``env`` and report their drift.
+    """Read the live agents of ``project`` in ``env`` and the commits their main was applied
+    from, and report their drift (see the module docstring).
 
     Raises ``ApiError`` (``NotFoundError`` when an id in agent.yaml does not exist).
     """
     snapshot = read_snapshot(client, project.agents, env, concurrency=concurrency)
-    return drift_of(project, snapshot, env)
+    if not in_repository(project.root):
+        return drift_of(project, snapshot, env, note=NOT_IN_GIT)
+    live = [(slug, remote) for slug, remote in snapshot.agents.items() if remote is not None]
+
+    def applied_of(item: tuple[str, RemoteAgent]) -> AppliedCommit:
+        return find_applied(client, item[1].agent_id, item[1].version_id, project.root)
+
+    found = map_bounded(applied_of, live, concurrency)
+    return drift_against(
+        project, snapshot, env, {s: a for (s, _), a in zip(live, found, strict=True)}
+    )
 
 
-def drift_of(project: Project, snapshot: Snapshot, env: str) -> DriftReport:
-    """The drift in ``snapshot`` (pure; the plan's comparison, kept for existing agents)."""
+def drift_of(project: Project, snapshot: Snapshot, env: str, *, note: str = "") -> DriftReport:
+    """Live in ``snapshot`` against the repository (pure; the plan's comparison, kept for
+    existing agents); ``note`` says why the applied commit is not used."""
     plan = make_plan(project, snapshot, env)
     agents = tuple(
-        AgentDrift(a.slug, a.agent_id, a.base_version_id, a.changes if a.agent_id else ())
+        AgentDrift(
+            a.slug,
+            a.agent_id,
+            a.base_version_id,
+            a.changes if a.agent_id else (),
+            note=note if a.agent_id else "",
+        )
         for a in plan.agents
     )
     return DriftReport(env, agents)
 
 
-# -- renderers ----------------------------------------------------------------------------------
+def drift_against(
+    project: Project, snapshot: Snapshot, env: str, applied: Mapping[str, AppliedCommit]
+) -> DriftReport:
+    """Each agent of ``snapshot`` compared with the repository at its ``applied`` commit and
+    that commit with the repository (reads git; no API call). Agents without a known commit
+    keep the comparison with the repository, with the note."""
+    report = drift_of(project, snapshot, env)
+    agents = {a.slug: a for a in report.agents}
+    for slug, commit in applied.items():
+        if commit.sha is None:
+            agents[slug] = replace(agents[slug], note=commit.note)
+    for sha in sorted({c.sha for c in applied.values() if c.sha}):
+        slugs = [s for s, c in applied.items() if c.sha == sha]
+        agents |= _against_commit(project, snapshot, env, sha, [agents[s] for s in slugs])
+    return DriftReport(env, tuple(agents[a.slug] for a in report.agents))
 
 
-def render_drift(report: DriftReport, fmt: str, *, colour: bool = False) -> str:
-    """Render in ``fmt``: ``text`` or ``json``."""
-    return render_drift_json(report) if fmt == "json" else render_drift_text(report, colour=colour)
+def _against_commit(
+    project: Project, snapshot: Snapshot, env: str, sha: str, agents: Sequence[AgentDrift]
+) -> dict[str, AgentDrift]:
+    try:
+        with _project_at(project, sha) as old:
+            return {a.slug: _compared(project, old, snapshot, env, sha, a) for a in agents}
+    except ConvaiOpsError as exc:
+        note = f"the repository at the applied commit {sha[:12]} does not load: {exc}"
+        return {a.slug: replace(a, note=note) for a in agents}
 
 
-def render_drift_text(report: DriftReport, *, colour: bool = False) -> str:
-    """Terminal text: per agent ``~`` drift (each field live vs repository), ``=`` in sync."""
-    style = coloured if colour else plain
-    lines = [line for agent in report.agents for line in _agent_lines(agent, report, style)]
-    drifted = report.drifted
-    fields = sum(len(a.changes) for a in drifted)
-    existing = sum(1 for a in report.agents if a.agent_id)
-    if not drifted:
-        lines.append(f"No drift: the live agents in {report.environment!r} match the repository.")
-    else:
-        slugs = " ".join(a.slug for a in drifted)
-        lines.append(
-            f"Drift: {len(drifted)} of {existing} agent(s) differ from the repository "
-            f"({fields} field(s)).\nAdopt the live values with `convai-ops pull {slugs}`, "
-            "or restore the repository's with `convai-ops apply`."
-        )
-    return "\n".join(lines) + "\n"
-
-
-def _agent_lines(agent: AgentDrift, report: DriftReport, style: Any) -> Iterator[str]:
-    if agent.agent_id is None:
-        yield f"  {agent.slug}: not created in {report.environment!r} yet (skipped)"
+@contextmanager
+def _project_at(project: Project, sha: str) -> Iterator[Project]:
+    """``project`` itself when ``sha`` is HEAD and nothing is uncommitted, else as ``sha``
+    holds it."""
+    head = commit_info(project.root)
+    if head is not None and head.sha == sha and not head.dirty:
+        yield project
         return
-    if not agent.changes:
-        yield f"= {agent.slug} ({agent.agent_id}): in sync"
-        return
-    count = len(agent.changes)
-    yield style(
-        f"~ {agent.slug} ({agent.agent_id}): {count} field(s) differ from the repository", "~"
-    )
-    for change in agent.changes:
-        yield from _change_lines(change, style)
-    yield ""
+    with project_at(project.root, sha) as old:
+        yield old
 
 
-def _change_lines(change: FieldChange, style: Any) -> Iterator[str]:
-    live, repo = change.before, change.after
-    if is_long_text(live) or is_long_text(repo):
-        yield style(f"    ~ {change.dotted}: (- repository, + live)", "~")
-        for line in text_diff(repo, live):
-            yield style(f"        {line}", line[:1])
-        return
-    shown_live = "(not set)" if change.kind == "add" else show_value(live)
-    shown_repo = "(not declared)" if change.kind == "remove" else show_value(repo)
-    order = " order" if change.kind == "reorder" else ""
-    yield style(f"    ~ {change.dotted}: live{order} {shown_live}, repository {shown_repo}", "~")
-
-
-def render_drift_json(report: DriftReport) -> str:
-    """JSON: ``format_version``, ``environment``, ``has_drift``, per agent ``status`` and
-    ``fields`` (``field``, ``live``, ``repository``, ``kind``: ``changed`` | ``missing_live``
-    | ``missing_repository`` | ``reordered``, then ``live`` and ``repository`` are the list's
-    item identities in order), and a ``summary``."""
-    agents = [
-        {
-            "slug": a.slug,
-            "agent_id": a.agent_id,
-            "version_id": a.version_id,
-            "status": a.status,
-            "fields": [_field(change) for change in a.changes],
-        }
-        for a in report.agents
-    ]
-    fields = sum(len(a.changes) for a in report.agents)
-    existing = sum(1 for a in report.agents if a.agent_id)
-    data = {"format_version": FORMAT_VERSION, "environment": report.environment}
-    data |= {"has_drift": report.has_drift, "agents": agents}
-    data["summary"] = {"agents": existing, "drifted": len(report.drifted), "fields": fields}
-    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
-
-
-def _field(change: FieldChange) -> dict[str, Any]:
-    kind = {
-        "change": "changed",
-        "add": "missing_live",
-        "remove": "missing_repository",
-        "reorder": "reordered",
-    }
-    return {
-        "field": change.dotted,
-        "live": change.before,
-        "repository": change.after,
-        "kind": kind[change.kind],
-    }
+def _compared(
+    project: Project, old: Project, snapshot: Snapshot, env: str, sha: str, agent: AgentDrift
+) -> AgentDrift:
+    then = next((a for a in old.agents if a.slug == agent.slug), None)
+    if then is None:
+        return replace(agent, note=f"agents/{agent.slug} is not in the applied commit {sha[:12]}")
+    ignore = tuple(project.config.ignore)
+    remote = snapshot.agents[agent.slug]
+    if remote is None:  # not created in the environment: not drift
+        return agent
+    edits = make_agent_plan(then, remote, snapshot.index, env, ignore).changes
+    unapplied = changes_between(then, project.agent(agent.slug), env, ignore)
+    return replace(agent, changes=edits, unapplied=unapplied, applied=sha)

@@ -36,7 +36,7 @@ Examples:
 
 EPILOG_DRIFT = """\b
 Examples:
-  convai-ops drift                     # exit 0 no drift, 2 drift, 1 error
+  convai-ops drift                     # exit 0 none, 2 dashboard edits or not applied, 1 error
   convai-ops drift --env production --format json
   convai-ops pull                      # then: adopt the live values into the repository
 """
@@ -128,9 +128,14 @@ def _pull_text(results: Sequence[Any], root: Path) -> str:
 )
 @click.pass_context
 def drift_command(ctx: click.Context, /, targets: tuple[str, ...], fmt: str, **flags: Any) -> int:
-    """Report declared fields whose live value differs from the repository (dashboard edits).
+    """Report declared fields whose live value differs from the commit convai-ops applied
+    (dashboard edits), and apart from them the repository's changes not applied yet (the
+    commit main was applied from differs from the repository: e.g. an apply whose tests
+    failed). The applied commit is read from main's version history; when it is unknown, live
+    is compared with the repository and a note says why.
 
-    Exit 0 no drift, 2 drift, 1 error. `pull` adopts the live values; `apply` restores the
+    Exit 0 neither, 2 dashboard edits or changes not applied yet (the JSON's has_drift and
+    has_unapplied say which), 1 error. `pull` adopts the live values; `apply` restores the
     repository's."""
     from convai_ops.drift import detect_drift, render_drift
     from convai_ops.errors import EXIT_CHANGES, EXIT_OK
@@ -142,7 +147,7 @@ def drift_command(ctx: click.Context, /, targets: tuple[str, ...], fmt: str, **f
             client, project, settings.environment, concurrency=settings.concurrency
         )
     click.echo(render_drift(report, fmt, colour=sys.stdout.isatty()), nl=False)
-    return EXIT_CHANGES if report.has_drift else EXIT_OK
+    return EXIT_CHANGES if report.has_drift or report.has_unapplied else EXIT_OK
 
 
 @click.command("schema", epilog=EPILOG_SCHEMA)

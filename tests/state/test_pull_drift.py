@@ -125,6 +125,8 @@ def test_drift_json(cli: Cli, api: httpx.Client, imported: tuple[str, Path]) -> 
             "agent_id": agent_id,
             "version_id": report["agents"][0]["version_id"],
             "status": "drift",
+            "applied_commit": None,
+            "note": "not in a git repository",
             "fields": [
                 {
                     "field": "conversation_config.tts.voice_id",
@@ -133,9 +135,11 @@ def test_drift_json(cli: Cli, api: httpx.Client, imported: tuple[str, Path]) -> 
                     "kind": "changed",
                 }
             ],
+            "not_applied": [],
         }
     ]
-    assert report["summary"] == {"agents": 1, "drifted": 1, "fields": 1}
+    assert report["has_unapplied"] is False
+    assert report["summary"] == {"agents": 1, "drifted": 1, "fields": 1, "not_applied": 0}
 
 
 def test_pull_writes_into_the_environment_override(
