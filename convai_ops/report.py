@@ -187,7 +187,7 @@ def _since(result: CheckResult) -> str:
 
 
 def _verdict(result: CheckResult) -> str:
-    if result.count("error"):
+    if result.count("error") or any(e.kind == "error" for e in result.environments):
         return "⚠️ error"
     if result.count("tests_failed"):
         return "❌ tests failed"

@@ -142,3 +142,18 @@ def test_without_key_or_base_the_section_says_why(
     production = _sections(report.read_text())["production"]
     assert "no offline plan: no key for production and no base commit found" in production
     assert "--base REF" in production
+
+
+def test_failed_live_plan_of_another_environment_is_an_error_in_its_section(
+    applied: Envs, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    wrong = "wrong-production-key-0123456789"
+    monkeypatch.setenv("ELEVENLABS_API_KEY_PRODUCTION", wrong)
+    commit(applied.root, {"agents/support/agent.yaml": SUPPORT + OVERRIDE}, "prod hello")
+    report = tmp_path / "check.md"
+    code, out, err = applied.cli("check", "--changed-since", "main", "--markdown", str(report))
+    assert code == 1, out + err
+    production = _sections(report.read_text())["production"]
+    assert "live plan failed (ELEVENLABS_API_KEY_PRODUCTION is set)" in production
+    assert "## convai-ops check: ⚠️ error" in report.read_text()
+    assert wrong not in report.read_text() + out + err
