@@ -15,6 +15,10 @@ Per agent with changes in the plan (agents in parallel, as in ``apply``: up to
    A new agent is first created as an empty shell, as ``apply`` does.
 2. Nothing is merged: the branch stays for inspection and for the next push to update.
 
+The CLI then adds what the merge changes in every environment of ``convai-ops.yaml``
+(``CheckResult.environments``, :mod:`convai_ops.env_plans`): live where the run holds that
+environment's key, else offline between the base and head commits.
+
 When the pull request closes, :func:`close_check` (``check --close``) archives its branch on
 every agent that has one.
 
