@@ -4,6 +4,10 @@ emulator over loopback (the issue's acceptance)."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import tomllib
 from pathlib import Path
 
 import httpx
@@ -16,6 +20,7 @@ from convai_ops.init import ACTION_REPOSITORY
 from tests.helpers import REPO, Runner
 from tests.init.conftest import create_agent
 
+BIN = Path(sys.executable).parent
 FILES = [
     ".github/workflows/convai-ops-check.yml",
     ".github/workflows/convai-ops-drift.yml",
@@ -153,3 +158,49 @@ def test_init_then_import_all_then_plan_has_no_changes(
     ]
     code, out, err = cli("plan", "--detailed-exitcode")
     assert code == 0, out + err
+
+
+def _on_a_terminal(folder: Path, answers: str) -> subprocess.CompletedProcess[bytes]:
+    """``convai-ops -C folder init`` with a terminal as stdin, typing ``answers``."""
+    main, terminal = os.openpty()
+    try:
+        os.write(main, answers.encode())
+        return subprocess.run(
+            [str(BIN / "convai-ops"), "-C", str(folder), "init"],
+            stdin=terminal,
+            capture_output=True,
+            timeout=60,
+            check=False,
+        )
+    finally:
+        os.close(main)
+        os.close(terminal)
+
+
+def test_init_on_a_terminal_asks_for_the_environments_again_after_a_bad_answer(
+    folder: Path,
+) -> None:
+    answers = "dev,-bad\n\n\nstaging,production\n\nhttps://eu.example.com\n"
+    done = _on_a_terminal(folder, answers)
+    assert done.returncode == 0, done.stderr
+    assert b"is not a valid name" in done.stderr
+    assert b"Environments (comma-separated, the first is the default)" in done.stdout
+    config = _load(folder / "convai-ops.yaml")
+    assert config["environments"] == {
+        "staging": {"api_key_env": "ELEVENLABS_API_KEY"},
+        "production": {
+            "base_url": "https://eu.example.com",
+            "api_key_env": "ELEVENLABS_API_KEY_PRODUCTION",
+        },
+    }
+
+
+def test_the_templates_are_package_data() -> None:
+    globs = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["setuptools"][
+        "package-data"
+    ]["convai_ops"]
+    package = REPO / "convai_ops"
+    templates = [p.relative_to(package) for p in (package / "templates").rglob("*") if p.is_file()]
+    assert len(templates) >= 8
+    for path in templates:
+        assert any(path.match(glob) and len(path.parts) == len(Path(glob).parts) for glob in globs)
