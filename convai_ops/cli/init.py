@@ -103,6 +103,11 @@ def _init_text(result: Any, target: Path, chosen: list[Any], note: str | None) -
     lines += [f"  wrote {path}" for path in result.written]
     lines += [f"  skipped {path} (exists; --force overwrites it)" for path in result.skipped]
     lines += [f"  note: {note}"] if note else []
+    if "convai-ops.yaml" in result.skipped:
+        lines.append(
+            "  note: convai-ops.yaml was kept: the workflows written assume the environments "
+            "below; make the two agree"
+        )
     lines.append("Environments (the API key of each in its variable, and CI secret):")
     for index, (name, url) in enumerate(described(chosen).items()):
         lines.append(f"  {name}: {url} (key: {key_variable(index, name)})")

@@ -92,6 +92,7 @@ def test_init_never_overwrites_a_file_without_force(cli: Runner, folder: Path) -
     assert code == 0
     assert "skipped .gitignore (exists; --force overwrites it)" in out
     assert "skipped convai-ops.yaml (exists; --force overwrites it)" in out
+    assert "note: convai-ops.yaml was kept: the workflows written assume the environments" in out
     assert (folder / ".gitignore").read_text() == "node_modules/\n"
     assert (folder / "convai-ops.yaml").read_text() == "version: 1\n"
     assert (folder / ".pre-commit-config.yaml").is_file()
