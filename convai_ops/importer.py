@@ -259,7 +259,8 @@ def import_all(
         client.iter_agents(tags=[tag] if tag else None),
         key=lambda a: (a.get("created_at_unix_secs") or 0, str(a["agent_id"])),
     )
-    run = _BulkRun(client, root, env, _pinned_ids(root), _folders(root))
+    folders = _folders(root)
+    run = _BulkRun(client, root, env, _pinned_ids(root), frozenset(folders), folders)
     for done, summary in enumerate(listed, 1):
         outcome = run.one(summary)
         if progress is not None:
@@ -277,7 +278,10 @@ class _BulkRun:
     root: Path
     env: str
     pinned: Mapping[str, str]
+    folders: frozenset[str]
+    """The folders under agents/ before the run."""
     taken: set[str]
+    """Slugs taken: those folders and the slugs given so far."""
     imported: list[ImportResult] = field(default_factory=list)
     renamed: dict[str, str] = field(default_factory=dict)
     skipped: list[Skipped] = field(default_factory=list)
@@ -286,7 +290,7 @@ class _BulkRun:
     def one(self, summary: Mapping[str, Any]) -> str:
         """Import (or skip) one listed agent; returns what happened, in a few words."""
         agent_id, name = str(summary["agent_id"]), str(summary.get("name") or "")
-        reason = _managed_reason(summary, self.pinned, self.taken)
+        reason = _managed_reason(summary, self.pinned, self.folders)
         if reason:
             self.skipped.append(Skipped(agent_id, name, reason))
             return f"skipped ({reason})"
@@ -318,7 +322,7 @@ def _folders(root: Path) -> set[str]:
 
 
 def _managed_reason(
-    summary: Mapping[str, Any], pinned: Mapping[str, str], folders: set[str]
+    summary: Mapping[str, Any], pinned: Mapping[str, str], folders: frozenset[str]
 ) -> str | None:
     """Why the repository already manages a listed agent, or None when it does not."""
     agent_id = str(summary["agent_id"])

@@ -156,3 +156,22 @@ def test_import_arguments_are_checked_before_anything_is_sent(
         code, _, err = cli("import", *args)
         assert (code, message in err) == (1, True), err
     assert server.emulator.request_log == []
+
+
+def test_two_agents_with_one_free_managed_tag_both_get_folders_and_the_clash_is_reported(
+    cli: Runner, api: httpx.Client, folder: Path
+) -> None:
+    (folder / "convai-ops.yaml").write_text(CONFIG)
+    first, second = _oldest_first(
+        api,
+        [
+            create_agent(api, "Billing", tags=["convai-ops:billing"]),
+            create_agent(api, "Billing copy", tags=["convai-ops:billing"]),
+        ],
+    )
+    code, out, err = cli("import", "--all")
+    assert code == 0, out + err
+    assert _folders(folder) == ["billing", "billing-2"]
+    assert _agent_yaml(folder, "billing")["environments"] == {"staging": first}
+    assert _agent_yaml(folder, "billing-2")["environments"] == {"staging": second}
+    assert f"+ agents/billing-2/ <- {second}  (slug 'billing' was taken)" in out
