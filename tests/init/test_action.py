@@ -64,6 +64,10 @@ def test_the_command_is_split_on_spaces_and_the_environment_added(tmp_path: Path
     assert "args: apply --auto-approve --env staging" in out
     code, out = _run(tmp_path, {"command": "validate"})
     assert "args: validate\n" in out
+    code, out = _run(tmp_path, {"command": "check\n  --markdown report.md\n", "environment": "a"})
+    assert "args: check --markdown report.md --env a\n" in out
+    code, out = _run(tmp_path, {"command": "  "})
+    assert code == 1 and "the command input is empty" in out
 
 
 def test_api_keys_reach_convai_ops_under_their_variables(tmp_path: Path) -> None:
