@@ -27,8 +27,8 @@ The conversions are in :mod:`convai_ops.conversions` (shared with ``convai-ops p
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -49,8 +49,11 @@ if TYPE_CHECKING:
     from convai_ops.api import ConvaiClient
 
 __all__ = [
+    "BulkImportResult",
     "ImportResult",
+    "Skipped",
     "import_agent",
+    "import_all",
     "write_prompt",
     "write_test_file",
 ]
@@ -67,6 +70,30 @@ class ImportResult:
     directory: Path
     files: tuple[Path, ...]
     notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """An agent ``import --all`` did not import: its id, live name and why (one line)."""
+
+    agent_id: str
+    name: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class BulkImportResult:
+    """What ``import --all`` did, in the order the agents were listed (oldest first).
+
+    ``renamed`` maps an imported agent's slug to the slug its name (or tag) asked for when that
+    one was taken; ``skipped`` holds agents the repository already manages; ``failed`` those
+    whose import raised (the others were still imported).
+    """
+
+    imported: tuple[ImportResult, ...]
+    renamed: Mapping[str, str]
+    skipped: tuple[Skipped, ...]
+    failed: tuple[Skipped, ...]
 
 
 # -- test files ---------------------------------------------------------------------------------
@@ -200,3 +227,118 @@ def write_prompt(path: Path, text: str) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text + "\n", encoding="utf-8")
     return path
+
+
+# -- import --all -------------------------------------------------------------------------------
+
+Progress = Callable[[int, int, str, str], None]
+"""``progress(done, total, agent name, slug or reason)`` after each listed agent."""
+
+
+def import_all(
+    client: ConvaiClient,
+    root: Path,
+    *,
+    env: str,
+    tag: str | None = None,
+    progress: Progress | None = None,
+) -> BulkImportResult:
+    """Import every agent of the workspace (with ``tag`` only, when given) into
+    ``<root>/agents/<slug>/``, each as :func:`import_agent` does.
+
+    Agents are taken oldest first (``created_at_unix_secs``, then id), so slugs are stable: a
+    slug comes from the agent's managed tag or name; when taken (by a folder or an earlier
+    agent), ``-2``, ``-3``... is added. Agents already managed (a ``convai-ops:<slug>`` tag whose
+    folder exists, or an id pinned in an agent.yaml for any environment) are skipped. An agent
+    whose import fails is reported in ``failed``; the others are still imported.
+    Calls ``GET /v1/convai/agents?tags=...`` (cursor pages; ``tags`` filters server-side),
+    then what :func:`import_agent` calls per agent. Raises ``ApiError`` when listing fails,
+    ``SpecError`` when the repository does not load.
+    """
+    listed = sorted(
+        client.iter_agents(tags=[tag] if tag else None),
+        key=lambda a: (a.get("created_at_unix_secs") or 0, str(a["agent_id"])),
+    )
+    folders = _folders(root)
+    run = _BulkRun(client, root, env, _pinned_ids(root), frozenset(folders), folders)
+    for done, summary in enumerate(listed, 1):
+        outcome = run.one(summary)
+        if progress is not None:
+            progress(done, len(listed), str(summary.get("name") or ""), outcome)
+    return BulkImportResult(
+        tuple(run.imported), dict(run.renamed), tuple(run.skipped), tuple(run.failed)
+    )
+
+
+@dataclass
+class _BulkRun:
+    """The state of one ``import --all``: what is taken, and what happened so far."""
+
+    client: ConvaiClient
+    root: Path
+    env: str
+    pinned: Mapping[str, str]
+    folders: frozenset[str]
+    """The folders under agents/ before the run."""
+    taken: set[str]
+    """Slugs taken: those folders and the slugs given so far."""
+    imported: list[ImportResult] = field(default_factory=list)
+    renamed: dict[str, str] = field(default_factory=dict)
+    skipped: list[Skipped] = field(default_factory=list)
+    failed: list[Skipped] = field(default_factory=list)
+
+    def one(self, summary: Mapping[str, Any]) -> str:
+        """Import (or skip) one listed agent; returns what happened, in a few words."""
+        agent_id, name = str(summary["agent_id"]), str(summary.get("name") or "")
+        reason = _managed_reason(summary, self.pinned, self.folders)
+        if reason:
+            self.skipped.append(Skipped(agent_id, name, reason))
+            return f"skipped ({reason})"
+        wanted = _default_slug(summary)
+        slug = _free_slug(wanted, self.taken)
+        try:
+            result = import_agent(self.client, agent_id, self.root, env=self.env, slug=slug)
+        except ConvaiOpsError as exc:
+            self.failed.append(Skipped(agent_id, name, str(exc)))
+            return "failed"
+        self.imported.append(result)
+        if slug != wanted:
+            self.renamed[slug] = wanted
+        return f"agents/{slug}/"
+
+
+def _pinned_ids(root: Path) -> dict[str, str]:
+    """Agent id -> the slug whose agent.yaml pins it (any environment)."""
+    return {
+        agent_id: agent.slug
+        for agent in load_project(root).agents
+        for agent_id in agent.environments.values()
+    }
+
+
+def _folders(root: Path) -> set[str]:
+    folder = root / "agents"
+    return {p.name for p in folder.iterdir() if p.is_dir()} if folder.is_dir() else set()
+
+
+def _managed_reason(
+    summary: Mapping[str, Any], pinned: Mapping[str, str], folders: frozenset[str]
+) -> str | None:
+    """Why the repository already manages a listed agent, or None when it does not."""
+    agent_id = str(summary["agent_id"])
+    if agent_id in pinned:
+        return f"pinned in agents/{pinned[agent_id]}/agent.yaml"
+    for tag in summary.get("tags") or ():
+        slug = tag.split(":", 1)[1] if tag.startswith("convai-ops:") else None
+        if slug and slug in folders:
+            return f"tagged {tag}: agents/{slug}/ exists"
+    return None
+
+
+def _free_slug(wanted: str, taken: set[str]) -> str:
+    """``wanted``, else ``wanted-2``, ``wanted-3``...: the first not in ``taken`` (added to it)."""
+    slug, number = wanted, 2
+    while slug in taken:
+        slug, number = f"{wanted}-{number}", number + 1
+    taken.add(slug)
+    return slug

@@ -106,8 +106,8 @@ def cli(ctx: click.Context, debug: bool, project_dir: Path) -> None:
     _setup_logging(debug)
 
 
-_NO_PROJECT_NEEDED = ("demo", "emulator", "import", "schema")
-"""Commands that run outside a project (``import`` starts one in the -C folder)."""
+_NO_PROJECT_NEEDED = ("demo", "emulator", "import", "init", "schema")
+"""Commands that run outside a project (``import`` and ``init`` start one in the -C folder)."""
 
 
 class _Obj(dict[str, Any]):
@@ -123,9 +123,9 @@ class _Obj(dict[str, Any]):
 
 
 def _register_area_commands() -> None:
-    from convai_ops.cli import apply, ci, conversations, doctor, local, state, tests
+    from convai_ops.cli import apply, ci, conversations, doctor, init, local, state, tests
 
-    for module in (apply, tests, state, conversations, ci, doctor, local):
+    for module in (apply, tests, state, conversations, ci, doctor, local, init):
         for command in module.COMMANDS:
             cli.add_command(command)
 

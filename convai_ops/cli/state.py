@@ -24,6 +24,8 @@ EPILOG_IMPORT = """\b
 Examples:
   convai-ops import agent_8901k2abcd --slug support
   convai-ops import agent_8901k2abcd --env production --slug support
+  convai-ops import --all              # every agent of the workspace, one folder each
+  convai-ops import --all --tag support-team
   convai-ops plan                      # afterwards: no changes for the imported agent
 """
 
@@ -49,22 +51,85 @@ Examples:
 
 
 @click.command("import", epilog=EPILOG_IMPORT)
-@click.argument("agent_id")
+@click.argument("agent_id", required=False)
 @click.option("--slug", metavar="SLUG", help="Folder name under agents/ (default: from the name).")
+@click.option("--all", "everything", is_flag=True, help="Import every agent of the workspace.")
+@click.option("--tag", metavar="TAG", help="With --all: only agents carrying this tag.")
 @api_options
 @click.pass_context
-def import_command(ctx: click.Context, /, agent_id: str, slug: str | None, **flags: Any) -> int:
+def import_command(
+    ctx: click.Context,
+    /,
+    agent_id: str | None,
+    slug: str | None,
+    everything: bool,
+    tag: str | None,
+    **flags: Any,
+) -> int:
     """Write agents/<slug>/ from a live agent: agent.yaml (what differs from the API's
     defaults, the agent id under the environment), prompt.md, tests/*.yaml and knowledge-base
-    references by id. Tags are declared only when the agent carries convai-ops:<slug>."""
-    from convai_ops.errors import EXIT_OK
-    from convai_ops.importer import import_agent
+    references by id. Tags are declared only when the agent carries convai-ops:<slug>.
 
+    With --all, every agent of the workspace (or those with --tag) gets its own folder: slugs
+    come from names, a taken slug gets -2, -3..., and agents the repository already manages
+    (pinned in an agent.yaml, or tagged convai-ops:<slug> with that folder present) are
+    skipped. Both are reported. Exit 1 when any agent failed to import."""
+    from convai_ops.errors import EXIT_ERROR, EXIT_OK
+    from convai_ops.importer import import_agent, import_all
+
+    _check_import_args(agent_id, slug, everything, tag)
     _, settings = load(ctx, **flags)
     with make_client(settings) as client:
-        result = import_agent(client, agent_id, settings.root, env=settings.environment, slug=slug)
-    click.echo(_import_text(result, settings.root), nl=False)
+        if agent_id is None:
+            result = import_all(
+                client, settings.root, env=settings.environment, tag=tag, progress=_progress()
+            )
+            click.echo(_import_all_text(result, settings.root, settings.environment), nl=False)
+            return EXIT_ERROR if result.failed else EXIT_OK
+        single = import_agent(client, agent_id, settings.root, env=settings.environment, slug=slug)
+    click.echo(_import_text(single, settings.root), nl=False)
     return EXIT_OK
+
+
+def _check_import_args(
+    agent_id: str | None, slug: str | None, everything: bool, tag: str | None
+) -> None:
+    if everything == (agent_id is not None):
+        raise click.UsageError("give either an AGENT_ID or --all")
+    if everything and slug:
+        raise click.UsageError("--slug names one agent: it cannot be used with --all")
+    if tag is not None and not everything:
+        raise click.UsageError("--tag filters --all: add --all, or drop --tag")
+
+
+def _progress() -> Any:
+    """On a terminal, one stderr line per listed agent (``[3/20] Support -> agents/support/``)."""
+    if not sys.stderr.isatty():
+        return None
+
+    def report(done: int, total: int, name: str, outcome: str) -> None:
+        click.echo(f"[{done}/{total}] {name or '(no name)'}: {outcome}", err=True)
+
+    return report
+
+
+def _import_all_text(result: Any, root: Path, env: str) -> str:
+    lines = [f"Imported {len(result.imported)} agent(s) (environment {env!r}):"]
+    for item in result.imported:
+        wanted = result.renamed.get(item.slug)
+        taken = f"  (slug {wanted!r} was taken)" if wanted else ""
+        lines.append(f"  + {_shown(item.directory, root)}/ <- {item.agent_id}{taken}")
+        lines += [f"      note: {note}" for note in item.notes]
+    if result.skipped:
+        lines.append(f"Skipped {len(result.skipped)} agent(s) the repository already manages:")
+        lines += [f"  = {s.agent_id} ({s.name}): {s.reason}" for s in result.skipped]
+    if result.failed:
+        lines.append(f"Failed to import {len(result.failed)} agent(s):")
+        lines += [f"  ! {s.agent_id} ({s.name}): {s.reason}" for s in result.failed]
+    lines.append(
+        "Next: `convai-ops plan` shows no changes for them (unless a note says otherwise)."
+    )
+    return "\n".join(lines) + "\n"
 
 
 def _import_text(result: Any, root: Path) -> str:

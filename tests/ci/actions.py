@@ -5,7 +5,10 @@ It runs each ``run:`` step in order with ``bash --noprofile --norc -eo pipefail`
 ``GITHUB_OUTPUT`` / ``GITHUB_STEP_SUMMARY`` files. ``${{ ... }}`` in an ``env`` value is looked
 up in the expressions the test supplies; ``if:`` conditions must be among :data:`CONDITIONS`.
 Either being unknown fails the test, so the workflow cannot grow past what is tested. ``uses:``
-steps are not run; the runner records whether their condition held.
+steps are not run (the runner records whether their condition held), except this repository's
+composite action (``action.yml``, as ``uses: ./`` or at the names given in ``local_actions``):
+its ``run:`` steps run in order with its inputs (``with:`` over the defaults), and the step
+reports the last one's exit code and everyone's output under the calling step's name.
 """
 
 from __future__ import annotations
@@ -20,6 +23,8 @@ from typing import Any
 from ruamel.yaml import YAML
 
 _EXPRESSION = re.compile(r"\$\{\{\s*(.*?)\s*\}\}")
+ACTION = Path(__file__).resolve().parents[2] / "action.yml"
+"""This repository's composite action."""
 
 
 @dataclass
@@ -100,28 +105,76 @@ def run_job(
     base_env: Mapping[str, str],
     expressions: Mapping[str, str],
     skip: Callable[[Mapping[str, Any]], bool],
+    local_actions: Mapping[str, Path] | None = None,
 ) -> list[StepRun]:
     """Run ``job``'s ``run:`` steps in ``cwd`` (``skip`` leaves out e.g. the install step);
-    the job's own ``if:`` is the caller's choice."""
+    the job's own ``if:`` is the caller's choice. ``local_actions`` maps a ``uses:`` value to
+    the action.yml run in its place (``./`` is always this repository's)."""
     spec = workflow["jobs"][job]
+    actions = {"./": ACTION, **(local_actions or {})}
     state, runs = JobState(), []
     for index, step in enumerate(spec["steps"]):
         test = condition(step.get("if"))
         if test not in CONDITIONS:
             raise AssertionError(f"the test does not know the condition {test!r}")
-        if not CONDITIONS[test](state) or "uses" in step or skip(step):
+        action = actions.get(str(step.get("uses")))
+        if not CONDITIONS[test](state) or (step.get("uses") and not action) or skip(step):
             runs.append(StepRun(step_name(step), CONDITIONS[test](state)))
             continue
         env = {
             **base_env,
             **_env([workflow.get("env"), spec.get("env"), step.get("env")], expressions),
         }
-        runs.append(_run_step(step, index, cwd, env, state))
+        if action is None:
+            runs.append(_run_step(step, str(index), cwd, env, state))
+        else:
+            inputs = _inputs(action, step.get("with"), expressions)
+            runs.append(_run_action(step, action, inputs, str(index), cwd, env, state, skip))
     return runs
 
 
+def _inputs(
+    action: Path, given: Mapping[str, Any] | None, expressions: Mapping[str, str]
+) -> dict[str, str]:
+    """The action's inputs as its steps see them: ``given`` (resolved) over the defaults."""
+    declared = load_workflow(action)["inputs"]
+    unknown = set(given or {}) - set(declared)
+    if unknown:
+        raise AssertionError(f"inputs not declared by {action.name}: {sorted(unknown)}")
+    inputs = {name: str(spec.get("default", "")) for name, spec in declared.items()}
+    inputs.update({name: _resolve(value, expressions) for name, value in (given or {}).items()})
+    missing = [n for n, spec in declared.items() if spec.get("required") and n not in (given or {})]
+    if missing:
+        raise AssertionError(f"required inputs not given: {missing}")
+    return inputs
+
+
+def _run_action(
+    step: Mapping[str, Any],
+    action: Path,
+    inputs: Mapping[str, str],
+    index: str,
+    cwd: Path,
+    env: dict[str, str],
+    state: JobState,
+    skip: Callable[[Mapping[str, Any]], bool],
+) -> StepRun:
+    """Run the composite action's ``run:`` steps (not its ``uses:`` ones) as one step."""
+    context = {f"inputs.{name}": value for name, value in inputs.items()}
+    code, output = 0, ""
+    for number, inner in enumerate(load_workflow(action)["runs"]["steps"]):
+        if "uses" in inner or skip(inner):
+            continue
+        inner_env = {**env, **_env([inner.get("env")], context)}
+        done = _run_step(inner, f"{index}-{number}", cwd, inner_env, state)
+        code, output = done.code or 0, output + done.output
+        if code:
+            break
+    return StepRun(step_name(step), True, code, output)
+
+
 def _run_step(
-    step: Mapping[str, Any], index: int, cwd: Path, env: dict[str, str], state: JobState
+    step: Mapping[str, Any], index: str, cwd: Path, env: dict[str, str], state: JobState
 ) -> StepRun:
     outputs = cwd.parent / f"github-output-{index}"
     script = cwd.parent / f"step-{index}.sh"

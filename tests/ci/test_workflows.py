@@ -20,7 +20,7 @@ from ruamel.yaml import YAML
 
 from convai_ops.emulator import EmulatorServer
 from convai_ops.report import MARKER
-from tests.ci.actions import StepRun, load_workflow, run_job
+from tests.ci.actions import ACTION, StepRun, load_workflow, run_job
 from tests.ci.conftest import (
     KEY,
     PRODUCTION_KEY,
@@ -116,9 +116,7 @@ def test_check_workflow_reports_a_failing_pull_request(
     steps = _check_job(server, project, tmp_path, KEY, base)
     assert {name: run.code for name, run in steps.items() if run.ran} == {
         "actions/checkout@v4": None,
-        "actions/setup-python@v5": None,
-        "Install convai-ops": None,  # not run here: the tests run in the installed package
-        "Validate": 0,
+        "Validate": 0,  # action.yml, without its install step: the tests use this package
         "API key": 0,
         "Plan": 0,
         "Check": 3,
@@ -316,6 +314,8 @@ def test_run_scripts_never_interpolate_expressions() -> None:
         for job in load_workflow(path)["jobs"].values():
             for step in job["steps"]:
                 assert "${{" not in str(step.get("run", "")), (path.name, step)
+    for step in load_workflow(ACTION)["runs"]["steps"]:
+        assert "${{" not in str(step.get("run", "")), ("action.yml", step)
 
 
 _SECRET = re.compile(r"secrets\.([A-Za-z_][A-Za-z0-9_]*)")
@@ -377,8 +377,21 @@ def test_secrets_reach_only_steps_that_run_convai_ops() -> None:
     for key, job in _jobs().items():
         assert not _secrets(job.get("env")), key
         for step in job["steps"]:
-            if _secrets(step):
-                assert "uses" not in step and "convai-ops" in str(step["run"]), (key, step)
+            if _secrets(step) and "uses" in step:
+                assert step["uses"] == "./", (key, step)  # this repository's action
+                assert _secrets(step) == _secrets(step["with"]["api-keys"]), (key, step)
+                assert not _secrets(step.get("env")), (key, step)
+            elif _secrets(step):
+                assert "convai-ops" in str(step["run"]), (key, step)
+
+
+def test_the_action_sets_api_keys_only_in_the_step_that_runs_convai_ops() -> None:
+    steps = load_workflow(ACTION)["runs"]["steps"]
+    readers = [s for s in steps if "inputs.api-keys" in json.dumps(s)]
+    assert [s.get("id") for s in readers] == ["run"]
+    [run] = readers
+    assert "uses" not in run and 'convai-ops "${args[@]}"' in run["run"]
+    assert "unset API_KEYS" in run["run"]
 
 
 def test_pre_commit_hook_runs_validate(project: Path, tmp_path: Path) -> None:
