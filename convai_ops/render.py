@@ -318,17 +318,14 @@ def _outcome_lines(outcome: AgentOutcome) -> Iterator[str]:
 
 def _verdict_line(verdict: TestVerdict) -> str:
     mark = "pass" if verdict.ok else "FAIL"
-    need = f" (needs {verdict.min_pass})" if verdict.runs > 1 or not verdict.ok else ""
-    line = (
-        f"    {mark} {verdict.name} [{verdict.type}] {verdict.passed}/{verdict.runs} passed{need}"
-    )
+    line = f"    {mark} {verdict.name} [{verdict.type}] {verdict.tally}"
     if not verdict.ok and verdict.rationales:
         line += f"\n         why: {verdict.rationales[0]}"
     return line
 
 
 def render_test_runs(runs: Sequence[AgentTestRun]) -> str:
-    """A results table per agent: test, type, passed x/N, and each failure's rationale."""
+    """A results table per agent: test, type, ``passed x/N (needs M)``, each failure's rationale."""
     lines: list[str] = []
     for run in runs:
         if run.report is None:

@@ -110,7 +110,7 @@ def test_verdicts_for_errors_and_nothing_to_test() -> None:
 def test_text_report_lists_each_agent_and_failed_test() -> None:
     text = render_check_text(_result(1, failed=1, rationale=40))
     assert "x agent-000: tests failed" in text
-    assert "FAIL test-0 [llm] 0/3 runs passed, needs 2" in text
+    assert "FAIL test-0 [llm] passed 0/3 (needs 2)" in text
     assert "why: agent-000/test-0: the reply lacks" in text
     assert text.rstrip().endswith("Check: 1 with failed tests.")
 
