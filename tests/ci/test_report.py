@@ -68,6 +68,7 @@ def test_small_check_shows_whole_rationales_table_and_plan() -> None:
     markdown = render_check_markdown(result)
     assert result.checks[0].report is not None
     assert result.checks[0].report.failed[0].rationales[0].strip() in markdown
+    assert "`test-0` (llm, passed 0/3 (needs 2))" in markdown
     assert "| `agent-001` | ❌ tests failed | 1/2 | `b_agent-001` |" in markdown
     assert "### convai-ops plan: environment `staging`" in markdown
     assert "not shown" not in markdown
