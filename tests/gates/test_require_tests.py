@@ -8,12 +8,16 @@ from __future__ import annotations
 import json
 import re
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
-from tests.helpers import Runner
+from convai_ops.emulator import EmulatorConfig, run_in_thread
+from tests.e2e.test_api_modes import FAST, MODES
+from tests.helpers import Runner, cli_runner
 
 from .conftest import KEY
 
@@ -156,3 +160,37 @@ def test_require_tests_is_in_the_schema_and_checked(cli: Runner, project: Path) 
     code, _, err = cli("validate")
     assert code == 1
     assert "agents/support/agent.yaml:" in err and "require_tests" in err
+
+
+@pytest.fixture(params=sorted(MODES))
+def mode_server(request: pytest.FixtureRequest) -> Iterator[Any]:
+    with run_in_thread(EmulatorConfig(**FAST, **MODES[request.param])) as handle:
+        yield handle
+
+
+def test_blocked_apply_writes_nothing_on_main_under_every_api_reading(
+    mode_server: Any,
+    project: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Agent-wide settings are written on main only after a merge: none when blocked."""
+    cli = cli_runner(project, mode_server.url, KEY, monkeypatch, capsys)
+    _without_tests(project, opt_out=True)
+    assert cli("apply", "--auto-approve", "--target", "support")[0] == 0
+    agent_id = _support_id(mode_server)
+    before = _live(mode_server, f"/v1/convai/agents/{agent_id}")
+    _opt_out_removed(project)
+    _edit_prompt(project)
+    agent_yaml = project / SUPPORT / "agent.yaml"
+    limit = "agent_concurrency_limit: -1"
+    assert limit in agent_yaml.read_text()
+    agent_yaml.write_text(agent_yaml.read_text().replace(limit, "agent_concurrency_limit: 5"))
+
+    code, out, err = cli("apply", "--auto-approve", "--target", "support")
+
+    assert code == 3, out + err
+    after = _live(mode_server, f"/v1/convai/agents/{agent_id}")
+    before.pop("metadata"), after.pop("metadata")  # updated_at moves with any branch commit
+    assert json.dumps(after, sort_keys=True) == json.dumps(before, sort_keys=True)
+    assert after["platform_settings"]["call_limits"]["agent_concurrency_limit"] == -1
