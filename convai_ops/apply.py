@@ -12,6 +12,9 @@ for its test run sends nothing):
    (name, tags, agent-wide platform settings, attached tests) is written on main with one
    ``PATCH /v1/convai/agents/{id}``, then main is read back and must re-plan empty. Otherwise
    nothing is merged, those fields are not written, and the branch is kept for inspection.
+   An agent with no tests is never merged (its gate would pass vacuously; status ``no_tests``,
+   exit 3 like failed tests) unless its ``require_tests`` is false (agent.yaml, else
+   convai-ops.yaml): then it is merged and reported ``UNTESTED``.
 
 An agent whose plan changes only such fields (``AgentPlan.direct``) skips steps 4-6: the PATCH
 on main is sent directly (no branch, no merge), then verified; status ``written``. Only when its
@@ -73,7 +76,7 @@ __all__ = [
 
 # apply's own branches: convai-ops-<milliseconds>-<8 hex>; older ones lack the random part
 _APPLY_BRANCH = re.compile(rf"{BRANCH_PREFIX}\d{{10,}}(-[0-9a-f]{{8}})?")
-Status = Literal["merged", "written", "unchanged", "tests_failed", "error"]
+Status = Literal["merged", "written", "unchanged", "tests_failed", "no_tests", "error"]
 
 
 @dataclass(frozen=True)
@@ -96,17 +99,19 @@ GATES_PER_SLOT = 4
 
 @dataclass(frozen=True)
 class ApplyResult:
-    """All outcomes; ``exit_code`` is 0 (all good), 3 (tests failed) or 1 (an error)."""
+    """All outcomes; ``exit_code`` is 0 (all good), 3 (tests failed, or an agent without tests
+    not merged) or 1 (an error)."""
 
     outcomes: tuple[AgentOutcome, ...]
 
     @property
     def exit_code(self) -> int:
-        """1 if any agent errored, else 3 if any agent's tests failed, else 0."""
+        """1 if any agent errored, else 3 if any agent's tests failed or it has none (not
+        merged), else 0."""
         statuses = {o.status for o in self.outcomes}
         if "error" in statuses:
             return EXIT_ERROR
-        return EXIT_TESTS_FAILED if "tests_failed" in statuses else EXIT_OK
+        return EXIT_TESTS_FAILED if statuses & {"tests_failed", "no_tests"} else EXIT_OK
 
 
 def apply_plan(
@@ -172,12 +177,27 @@ def _stage_and_merge(ctx: ApplyContext, planned: AgentPlan) -> AgentOutcome:
             slug, "tests_failed", staged.agent_id, branch_id, staged.created, report
         )
     spec = ctx.project.agent(slug)
+    if not spec.tests and spec.require_tests:
+        return _not_merged_untested(ctx, slug, staged)
     merged = merge_into_main(ctx, spec, staged)
     merged = _patch_metadata(ctx, spec, merged, planned, staged.tests)
     _verify(ctx, spec, merged, staged.tests)
     tested = f"{len(report.verdicts)} test(s) passed" if report.verdicts else "UNTESTED: no tests"
     ctx.report(slug, f"merged into main ({tested})")
     return AgentOutcome(slug, "merged", staged.agent_id, branch_id, staged.created, report)
+
+
+def _not_merged_untested(ctx: ApplyContext, slug: str, staged: Staged) -> AgentOutcome:
+    """The outcome of a staged agent that has no tests and requires them: nothing merged."""
+    message = (
+        f"no tests: NOT merged, main unchanged; branch {staged.branch_id} kept. Add tests "
+        f"under agents/{slug}/tests/, or set require_tests: false (agent.yaml or "
+        "convai-ops.yaml) to merge it UNTESTED"
+    )
+    ctx.report(slug, message)
+    return AgentOutcome(
+        slug, "no_tests", staged.agent_id, staged.branch_id, staged.created, message=message
+    )
 
 
 def _write_directly(ctx: ApplyContext, planned: AgentPlan) -> AgentOutcome:

@@ -7,6 +7,7 @@ touches every agent.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -23,6 +24,7 @@ __all__ = [
     "is_dirty",
     "merge_base",
     "resolve_commit",
+    "uncommitted_files",
 ]
 
 PROJECT_FILE = "convai-ops.yaml"
@@ -83,6 +85,48 @@ def is_dirty(root: Path) -> bool:
     """True when tracked files under ``root`` have uncommitted changes."""
     repo = _repo(root)
     return bool(repo.is_dirty(path=str(root)))
+
+
+def uncommitted_files(root: Path, paths: Sequence[Path]) -> list[Path] | None:
+    """Those of ``paths`` (absolute, under ``root``) that hold uncommitted changes: tracked
+    files modified in the working tree or staged (index vs HEAD, or every indexed file before
+    the first commit), tracked files deleted, and untracked files that are not ignored. ``None``
+    when ``root`` is outside any git repository (nothing to guard). Runs
+    ``git status --porcelain -z`` on just those paths."""
+    import git
+
+    try:
+        repo = _repo(root)
+    except UsageError:
+        return None
+    if not paths:
+        return []
+    top = Path(repo.working_tree_dir).resolve()
+    wanted = {p.resolve().relative_to(top).as_posix(): p for p in paths}
+    try:
+        status = repo.git.status(
+            "--porcelain=v1", "-z", "--untracked-files=all", "--", *sorted(wanted)
+        )
+    except git.GitCommandError as exc:
+        raise UsageError(f"cannot read git status under {top}: {exc.stderr.strip()}") from None
+    listed = _status_paths(status)
+    return [wanted[rel] for rel in sorted(wanted) if rel in listed]
+
+
+def _status_paths(status: str) -> set[str]:
+    """The paths ``git status --porcelain=v1 -z`` lists (a rename's source too)."""
+    fields, paths = status.split("\0"), set()
+    index = 0
+    while index < len(fields):
+        entry = fields[index]
+        index += 1
+        if len(entry) < 4:
+            continue
+        paths.add(entry[3:])
+        if entry[0] in "RC":  # the next field is the rename's (or copy's) source
+            paths.add(fields[index])
+            index += 1
+    return paths
 
 
 def changed_agents(root: Path, since: str, *, until: str | None = None) -> list[str]:

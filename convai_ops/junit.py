@@ -90,7 +90,7 @@ def _run_suite(run: AgentTestRun) -> TestSuite:
 
 def _case(slug: str, verdict: TestVerdict) -> TestCase:
     case = TestCase(verdict.name, f"convai-ops.{slug}")
-    tally = f"{verdict.passed}/{verdict.runs} run(s) passed, {verdict.min_pass} needed"
+    tally = verdict.tally
     if not verdict.ok:
         reasons = verdict.rationales or (tally,)
         failure = Failure(redact(reasons[0]), verdict.type)

@@ -131,7 +131,8 @@ class FieldChange(_Frozen):
 
 class AgentPlan(_Frozen):
     """What apply will do to one agent, and the remote version the plan was made against;
-    ``workflow`` is the workflow's diagram when the plan changes it."""
+    ``workflow`` is the workflow's diagram when the plan changes it; ``require_tests`` is the
+    agent's setting (see :attr:`blocked_without_tests`)."""
 
     slug: str
     action: Literal["create", "update", "no-op"]
@@ -143,6 +144,7 @@ class AgentPlan(_Frozen):
     tests: tuple[str, ...] = ()
     desired_hash: str = ""
     workflow: WorkflowDiagram | None = None
+    require_tests: bool = True
 
     @property
     def direct(self) -> bool:
@@ -150,6 +152,13 @@ class AgentPlan(_Frozen):
         apply needs no branch and no merge and writes the changes directly on main (after
         running the tests on main when the attached tests change)."""
         return self.action == "update" and not any(c.gated for c in self.changes)
+
+    @property
+    def blocked_without_tests(self) -> bool:
+        """True when apply will stage the change but not merge it: a versioned change (not
+        :attr:`direct`) of an agent with no tests that requires them (its gate would pass
+        vacuously)."""
+        return self.action != "no-op" and not self.direct and not self.tests and self.require_tests
 
     @property
     def metadata_only(self) -> bool:
@@ -244,6 +253,7 @@ def make_agent_plan(
         tests=tuple(t.name for t in spec.tests),
         desired_hash=_hash(desired),
         workflow=_diagram(before, desired, changes),
+        require_tests=spec.require_tests,
     )
 
 

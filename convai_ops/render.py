@@ -50,6 +50,8 @@ MARKDOWN_LIMIT = 60_000
 UNGATED = " (not gated by tests)"
 METADATA_ONLY = "metadata only: written directly, no tests"
 TESTS_ON_MAIN = "no versioned change: tests run on main, then written directly"
+NO_TESTS = "no tests: will not merge"
+NO_TESTS_HINT = "add tests under agents/{slug}/tests/, or set require_tests: false"
 _LONG = 72
 _MARK = {
     "create": "+",
@@ -98,9 +100,11 @@ def summary_line(plan: Plan) -> str:
     deletes an agent, so there is no count of deletes.)"""
     tests = plan.tests_to_run
     noun = "test" if tests == 1 else "tests"
+    blocked = sum(a.blocked_without_tests for a in plan.agents)
+    untested = f"; {blocked} agent(s) without tests will not merge" if blocked else ""
     return (
         f"Plan: {plan.count('create')} to create, {plan.count('update')} to update, "
-        f"{plan.count('no-op')} unchanged; {tests} {noun} will run."
+        f"{plan.count('no-op')} unchanged; {tests} {noun} will run{untested}."
     )
 
 
@@ -131,6 +135,8 @@ def _agent_lines(agent: AgentPlan, style: Styler) -> Iterator[str]:
     if agent.tests and not agent.metadata_only:
         where = "main" if agent.direct else "the branch"
         yield f"    tests to run on {where}: {', '.join(agent.tests)}"
+    if agent.blocked_without_tests:
+        yield style(f"    ! {NO_TESTS} ({NO_TESTS_HINT.format(slug=agent.slug)})", "-")
     yield ""
 
 
@@ -235,6 +241,8 @@ def _agent_markdown(agent: AgentPlan) -> str:
         return f"- `= {agent.slug}`: no changes\n"
     body = "\n".join(line for change in agent.changes for line in _change_lines(change, gutter))
     action = f"{agent.action} ({_direct(agent)})" if agent.direct else agent.action
+    if agent.blocked_without_tests:
+        action += f" (**{NO_TESTS}**: {NO_TESTS_HINT.format(slug=agent.slug)})"
     summary = f"<code>{mark} {agent.slug}</code> {action}: {len(agent.changes)} change(s)"
     graph = _workflow_markdown(agent)
     return f"<details><summary>{summary}</summary>\n\n```diff\n{body}\n```\n{graph}</details>\n\n"
@@ -250,12 +258,14 @@ def _workflow_markdown(agent: AgentPlan) -> str:
 
 def render_plan_json(plan: Plan) -> str:
     """The plan as JSON: ``format_version``, environment, per-agent action (and
-    ``direct`` / ``metadata_only``), field changes (each with ``path``, ``field`` (dotted, list
+    ``direct`` / ``metadata_only``; ``merge_blocked``: ``"no tests: will not merge"`` or null),
+    field changes (each with ``path``, ``field`` (dotted, list
     items as ``criteria[greeted]``), ``kind`` add/change/remove/reorder and ``gated``) and
     ``workflow`` (the changed workflow's nodes and edges with their marks, or ``null``)."""
     data = plan.model_dump(mode="json")
     for agent, model in zip(data["agents"], plan.agents, strict=True):
         agent["direct"], agent["metadata_only"] = model.direct, model.metadata_only
+        agent["merge_blocked"] = NO_TESTS if model.blocked_without_tests else None
         for change, field in zip(agent["changes"], model.changes, strict=True):
             change["field"] = field.dotted
     data["summary"] = {
@@ -263,6 +273,7 @@ def render_plan_json(plan: Plan) -> str:
         "update": plan.count("update"),
         "delete": 0,
         "tests_to_run": plan.tests_to_run,
+        "blocked_without_tests": sum(a.blocked_without_tests for a in plan.agents),
     }
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
 
@@ -291,6 +302,7 @@ _OUTCOME = {
     "merged": "merged",
     "written": "written directly (no versioned change)",
     "tests_failed": "blocked by failing tests",
+    "no_tests": "blocked: no tests",
     "error": "failed with an error",
     "unchanged": "unchanged",
 }
@@ -310,6 +322,8 @@ def _outcome_lines(outcome: AgentOutcome) -> Iterator[str]:
             f"x {outcome.slug}: tests failed: NOT merged, main unchanged; "
             f"branch {outcome.branch_id} kept for inspection"
         )
+    elif outcome.status == "no_tests":
+        yield f"x {outcome.slug}: {outcome.message}"
     else:
         yield f"! {outcome.slug}: {outcome.message}"
     if outcome.report:
@@ -318,17 +332,14 @@ def _outcome_lines(outcome: AgentOutcome) -> Iterator[str]:
 
 def _verdict_line(verdict: TestVerdict) -> str:
     mark = "pass" if verdict.ok else "FAIL"
-    need = f" (needs {verdict.min_pass})" if verdict.runs > 1 or not verdict.ok else ""
-    line = (
-        f"    {mark} {verdict.name} [{verdict.type}] {verdict.passed}/{verdict.runs} passed{need}"
-    )
+    line = f"    {mark} {verdict.name} [{verdict.type}] {verdict.tally}"
     if not verdict.ok and verdict.rationales:
         line += f"\n         why: {verdict.rationales[0]}"
     return line
 
 
 def render_test_runs(runs: Sequence[AgentTestRun]) -> str:
-    """A results table per agent: test, type, passed x/N, and each failure's rationale."""
+    """A results table per agent: test, type, ``passed x/N (needs M)``, each failure's rationale."""
     lines: list[str] = []
     for run in runs:
         if run.report is None:

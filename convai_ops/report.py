@@ -109,7 +109,7 @@ def _failed_text(verdict: TestVerdict) -> str:
 
 
 def _tally(verdict: TestVerdict) -> str:
-    return f"{verdict.passed}/{verdict.runs} runs passed, needs {verdict.min_pass}"
+    return verdict.tally
 
 
 def _counts(result: CheckResult) -> str:

@@ -5,7 +5,9 @@
 - ``run_agent_tests`` starts one invocation per distinct ``repeat`` value
   (``POST /v1/convai/agents/{id}/run-tests`` with ``branch_id`` and ``repeat_count``), polls
   ``GET /v1/convai/test-invocations/{id}`` with exponential backoff until no run is ``pending``,
-  and returns a verdict per test: passed when at least ``min_pass`` of its runs passed.
+  and returns a verdict per test: passed when at least ``min_pass`` of its runs passed. A
+  ``repeat`` given by the caller (``test --repeat N``) needs all N runs unless the caller also
+  gives ``min_pass`` (``--min-pass M``): the YAML ``min_pass`` belongs to the YAML ``repeat``.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ __all__ = [
     "SyncedTest",
     "TestReport",
     "TestVerdict",
+    "check_threshold",
     "run_agent_tests",
     "sync_tests",
     "test_agents",
@@ -88,6 +91,11 @@ class TestVerdict:
     def ok(self) -> bool:
         """True when enough runs passed."""
         return self.runs > 0 and self.passed >= self.min_pass
+
+    @property
+    def tally(self) -> str:
+        """``passed 2/3 (needs 3)``: the runs that passed, the runs, the passes needed."""
+        return f"passed {self.passed}/{self.runs} (needs {self.min_pass})"
 
 
 @dataclass(frozen=True)
@@ -165,15 +173,19 @@ def run_agent_tests(
     policy: PollPolicy | None = None,
     progress: Progress | None = None,
     repeat: int | None = None,
+    min_pass: int | None = None,
 ) -> TestReport:
     """Run ``tests`` on ``branch_id`` (main when None) and wait for every verdict.
 
-    ``repeat`` overrides each test's ``repeat`` (its ``min_pass`` is capped at it). Runs still
+    ``repeat`` overrides each test's ``repeat`` and ``min_pass``: every one of the ``repeat``
+    runs must pass unless ``min_pass`` (at most ``repeat``) is given too; ``min_pass`` without
+    ``repeat`` raises ``UsageError`` (see :func:`check_threshold`). Runs still
     ``pending`` at the policy's timeout are resubmitted once
     (``POST /v1/convai/test-invocations/{id}/resubmit``); raises ``TestRunError`` if they stay
     pending, or an ``ApiError`` from the client.
     """
     policy = policy or PollPolicy()
+    check_threshold(repeat, min_pass)
 
     def times(test: SyncedTest) -> int:
         return repeat or test.spec.repeat
@@ -187,7 +199,7 @@ def run_agent_tests(
         _say(progress, f"started {len(ids)} test(s) x{count} (invocation {started['id']})")
         done = _wait_or_resubmit(client, started, policy, progress)
         invocations.append(started["id"])
-        verdicts.extend(_verdict(t, done, count) for t in batch)
+        verdicts.extend(_verdict(t, done, _needed(t, repeat, min_pass)) for t in batch)
     order = {t.test_id: i for i, t in enumerate(tests)}
     verdicts.sort(key=lambda v: order[v.test_id])
     return TestReport(agent_id, branch_id, tuple(invocations), tuple(verdicts))
@@ -244,12 +256,27 @@ def _has_pending(invocation: Mapping[str, Any]) -> bool:
     return any(run["status"] == "pending" for run in invocation["test_runs"])
 
 
-def _verdict(test: SyncedTest, invocation: Mapping[str, Any], count: int) -> TestVerdict:
+def check_threshold(repeat: int | None, min_pass: int | None) -> None:
+    """Raise ``UsageError`` (one line) for ``--min-pass`` without ``--repeat`` or above it."""
+    if min_pass is not None and repeat is None:
+        raise UsageError("--min-pass needs --repeat (it counts passes out of --repeat runs)")
+    if min_pass is not None and repeat is not None and min_pass > repeat:
+        raise UsageError(f"--min-pass {min_pass} is more than --repeat {repeat}")
+
+
+def _needed(test: SyncedTest, repeat: int | None, min_pass: int | None) -> int:
+    """Passes ``test`` needs: the YAML ``min_pass`` of the YAML ``repeat``; with a ``repeat``
+    given by the caller, ``min_pass`` when given too, else every run."""
+    if repeat is None:
+        return test.spec.min_pass
+    return min_pass if min_pass is not None else repeat
+
+
+def _verdict(test: SyncedTest, invocation: Mapping[str, Any], minimum: int) -> TestVerdict:
     mine = [r for r in invocation["test_runs"] if r["test_id"] == test.test_id]
     passed = sum(1 for r in mine if r["status"] == "passed")
     rationales = tuple(_rationale(r) for r in mine if r["status"] != "passed")
     spec = test.spec
-    minimum = min(spec.min_pass, count)
     duration = _duration(invocation.get("created_at"), mine)
     return TestVerdict(
         spec.name, spec.type, test.test_id, passed, len(mine), minimum, rationales, duration
@@ -297,11 +324,13 @@ def test_agents(
     *,
     branch: str | None = None,
     repeat: int | None = None,
+    min_pass: int | None = None,
     policy: PollPolicy | None = None,
     progress: Callable[[str, str], None] | None = None,
     project_tools: Sequence[ToolSpec] = (),
 ) -> list[AgentTestRun]:
-    """Run each agent's repository tests on its main, or on ``branch`` (id or name).
+    """Run each agent's repository tests on its main, or on ``branch`` (id or name), each
+    ``repeat`` times needing ``min_pass`` passes when given (see :func:`run_agent_tests`).
 
     Reads ``GET /v1/convai/agents`` / ``agent-testing`` lists once, then per agent syncs the
     tests, waits for the RAG index of its documents (:func:`knowledge.wait_for_rag_indexes`)
@@ -311,6 +340,7 @@ def test_agents(
     before any call for a ``branch`` that is neither an id nor a valid branch name;
     ``KnowledgeIndexError`` for a document that cannot be indexed in time.
     """
+    check_threshold(repeat, min_pass)
     if branch is not None:
         require_branch_ref(branch, "--branch")
     index = fetch_index(client, agents, env)
@@ -327,7 +357,14 @@ def test_agents(
         if spec.knowledge:  # documents may still be indexing: never test before they are
             wait_for_rag_indexes(client, agent_id, branch_id, policy or PollPolicy(), say)
         report = run_agent_tests(
-            client, agent_id, tests, branch_id=branch_id, policy=policy, progress=say, repeat=repeat
+            client,
+            agent_id,
+            tests,
+            branch_id=branch_id,
+            policy=policy,
+            progress=say,
+            repeat=repeat,
+            min_pass=min_pass,
         )
         runs.append(AgentTestRun(spec.slug, f"branch {branch}" if branch else "main", report))
     return runs

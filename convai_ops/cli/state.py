@@ -34,6 +34,7 @@ Examples:
   convai-ops pull                      # every agent of the repository
   convai-ops pull support --env production
   git diff                             # exactly the values changed on the dashboard
+  convai-ops pull --force              # even over uncommitted edits (they are lost)
 """
 
 EPILOG_DRIFT = """\b
@@ -146,21 +147,32 @@ def _shown(path: Path, root: Path) -> str:
 
 @click.command("pull", epilog=EPILOG_PULL)
 @click.argument("slugs", nargs=-1, metavar="[SLUG]...")
+@click.option(
+    "--force", is_flag=True, help="Overwrite files with uncommitted changes (they are lost)."
+)
 @api_options
 @click.pass_context
-def pull_command(ctx: click.Context, /, slugs: tuple[str, ...], **flags: Any) -> int:
+def pull_command(ctx: click.Context, /, slugs: tuple[str, ...], force: bool, **flags: Any) -> int:
     """Adopt the live values of declared fields (dashboard edits) into the repository.
 
     Only changed values are rewritten: comments and key order survive, prompt.md is rewritten
-    only when the prompt changed. No file is deleted; what cannot be adopted is noted."""
+    only when the prompt changed. No file is deleted; what cannot be adopted is noted.
+
+    In a git repository, pull refuses (exit 1, naming them, nothing written) when a file it
+    would write has uncommitted changes (modified, staged, or untracked), unless --force.
+    Outside a git repository there is no such guard."""
     from convai_ops.errors import EXIT_OK
-    from convai_ops.pull import pull_agents
+    from convai_ops.pull_guard import guarded_pull
 
     project, settings = load(ctx, **flags)
     project = select_agents(project, slugs)
     with make_client(settings) as client:
-        results = pull_agents(
-            client, project, settings.environment, concurrency=settings.concurrency
+        results = guarded_pull(
+            client,
+            project,
+            settings.environment,
+            force=force,
+            concurrency=settings.concurrency,
         )
     click.echo(_pull_text(results, settings.root), nl=False)
     return EXIT_OK

@@ -21,7 +21,8 @@ __all__ = ["COMMANDS"]
 EPILOG_TEST = """\b
 Examples:
   convai-ops test                          # every agent's tests on its main branch
-  convai-ops test support --repeat 5       # one agent, each test 5 times (min_pass applies)
+  convai-ops test support --repeat 5       # one agent, each test 5 times, all 5 must pass
+  convai-ops test --repeat 5 --min-pass 4  # each test 5 times, 4 passes needed
   convai-ops test support --branch convai-ops-pr-42
 """
 
@@ -31,7 +32,16 @@ Examples:
 @click.argument("slugs", nargs=-1, metavar="[SLUG]...")
 @click.option("--branch", metavar="NAME|ID", help="Run on this agent branch instead of main.")
 @click.option(
-    "--repeat", type=click.IntRange(1, 50), help="Run each test N times (overrides YAML)."
+    "--repeat",
+    type=click.IntRange(1, 50),
+    metavar="N",
+    help="Run each test N times (overrides the YAML repeat and min_pass): all N must pass.",
+)
+@click.option(
+    "--min-pass",
+    type=click.IntRange(1, 50),
+    metavar="M",
+    help="With --repeat N: M of the N runs must pass (M <= N).",
 )
 @click.option(
     "--junit", type=click.Path(dir_okay=False, path_type=str), help="Write JUnit XML here."
@@ -43,16 +53,20 @@ def test_command(
     slugs: tuple[str, ...],
     branch: str | None,
     repeat: int | None,
+    min_pass: int | None,
     junit: str | None,
     **flags: object,
 ) -> int:
     """Run agents' tests on main (or a branch) without changing anything.
 
-    Exit 0 when every test met its min_pass, 3 when some failed, 1 on an error (an API error,
-    or runs that stay pending after one resubmit)."""
+    Each test's result reads ``passed x/N (needs M)``. Without --repeat a test runs as its
+    YAML says (repeat, min_pass); --repeat N needs all N runs to pass unless --min-pass M is
+    given. Exit 0 when every test passed, 3 when some failed, 1 on an error (bad flags, an API
+    error, or runs that stay pending after one resubmit)."""
     from convai_ops.render import render_test_runs
-    from convai_ops.testing import PollPolicy, test_agents
+    from convai_ops.testing import PollPolicy, check_threshold, test_agents
 
+    check_threshold(repeat, min_pass)
     project, settings = load(ctx, **flags)
     project = select_agents(project, slugs)
     policy = PollPolicy(settings.poll_initial, settings.poll_max, settings.test_timeout)
@@ -63,6 +77,7 @@ def test_command(
             settings.environment,
             branch=branch,
             repeat=repeat,
+            min_pass=min_pass,
             policy=policy,
             progress=reporter,
             project_tools=project.tools,

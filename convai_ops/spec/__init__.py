@@ -2,9 +2,11 @@
 
 Layout read by :func:`load_project`::
 
-    convai-ops.yaml              environments, default_environment, concurrency, ignore
+    convai-ops.yaml              environments, default_environment, concurrency, ignore,
+                                 require_tests
     agents/<slug>/agent.yaml     name, tags, environments, prompt_file, conversation_config,
-                                 platform_settings, knowledge_base, tools, overrides, ignore
+                                 platform_settings, knowledge_base, tools, overrides, ignore,
+                                 require_tests
     agents/<slug>/prompt.md      the system prompt (named by prompt_file)
     agents/<slug>/knowledge/*    documents for the knowledge base (all files)
     agents/<slug>/tests/*.yaml   tests (the API's create-test body + repeat, min_pass)

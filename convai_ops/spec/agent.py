@@ -51,6 +51,7 @@ def load_agent(directory: Path, config: ProjectConfig) -> AgentSpec:
         tools=tuple(spec.tools) if spec.tools is not None else None,
         tests=load_tests(directory),
         ignore=tuple(spec.ignore),
+        require_tests=config.require_tests if spec.require_tests is None else spec.require_tests,
     )
     _check_dynamic_variables(doc, agent)
     return agent

@@ -53,13 +53,15 @@ class EnvironmentConfig(_Frozen):
 class ProjectConfig(_Frozen):
     """convai-ops.yaml (every key optional; a missing file gives these defaults).
 
-    ``ignore`` holds JSON pointers (``/conversation_config/tts/voice_id``) never diffed.
+    ``ignore`` holds JSON pointers (``/conversation_config/tts/voice_id``) never diffed;
+    ``require_tests`` (default True): an agent without tests is not merged.
     """
 
     environments: dict[str, EnvironmentConfig] = Field(default_factory=dict)
     default_environment: str | None = None
     ignore: tuple[str, ...] = ()
     concurrency: int | None = None
+    require_tests: bool = True
 
 
 class KnowledgeSpec(_Frozen):
@@ -143,7 +145,8 @@ class AgentSpec(_Frozen):
     when not declared (then not managed); ``tool_specs`` holds the ``ToolSpec`` of each
     name of ``tools`` (set by ``load_project``). ``environments`` maps an environment to the
     agent id there; ``overrides`` maps an environment to a patch of ``name``, ``tags``,
-    ``conversation_config``, ``platform_settings``.
+    ``conversation_config``, ``platform_settings``. ``require_tests``: the agent's own
+    ``require_tests``, else convai-ops.yaml's (apply does not merge it without tests when True).
     """
 
     slug: str
@@ -161,6 +164,7 @@ class AgentSpec(_Frozen):
     tool_specs: tuple[ToolSpec, ...] = ()
     tests: tuple[TestSpec, ...] = ()
     ignore: tuple[str, ...] = ()
+    require_tests: bool = True
 
     @property
     def path(self) -> Path:

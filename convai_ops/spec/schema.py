@@ -133,6 +133,11 @@ class ProjectFile(_FileModel):
     ignore: list[JsonPointer] = Field(
         default_factory=list, description="JSON pointers skipped when diffing, for every agent."
     )
+    require_tests: bool = Field(
+        True,
+        description="apply merges an agent's change only when the agent has tests (else its "
+        "gate would pass vacuously); false merges agents without tests (UNTESTED).",
+    )
 
 
 class KnowledgeEntry(_FileModel):
@@ -179,6 +184,11 @@ class AgentFile(_FileModel):
     )
     overrides: dict[Name, OverrideFile] = Field(default_factory=dict)
     ignore: list[JsonPointer] = Field(default_factory=list)
+    require_tests: bool | None = Field(
+        None,
+        description="This agent's own require_tests (default: convai-ops.yaml's): false lets "
+        "apply merge it without tests (UNTESTED).",
+    )
 
 
 class TestOptions(_FileModel):

@@ -68,6 +68,7 @@ def test_small_check_shows_whole_rationales_table_and_plan() -> None:
     markdown = render_check_markdown(result)
     assert result.checks[0].report is not None
     assert result.checks[0].report.failed[0].rationales[0].strip() in markdown
+    assert "`test-0` (llm, passed 0/3 (needs 2))" in markdown
     assert "| `agent-001` | ❌ tests failed | 1/2 | `b_agent-001` |" in markdown
     assert "### convai-ops plan: environment `staging`" in markdown
     assert "not shown" not in markdown
@@ -110,7 +111,7 @@ def test_verdicts_for_errors_and_nothing_to_test() -> None:
 def test_text_report_lists_each_agent_and_failed_test() -> None:
     text = render_check_text(_result(1, failed=1, rationale=40))
     assert "x agent-000: tests failed" in text
-    assert "FAIL test-0 [llm] 0/3 runs passed, needs 2" in text
+    assert "FAIL test-0 [llm] passed 0/3 (needs 2)" in text
     assert "why: agent-000/test-0: the reply lacks" in text
     assert text.rstrip().endswith("Check: 1 with failed tests.")
 

@@ -16,7 +16,7 @@ environments:
   live:
     api_key_env: HELPDESK_API_KEY
 """
-AGENT = "name: Helpdesk\nprompt_file: prompt.md\n"
+AGENT = "name: Helpdesk\nprompt_file: prompt.md\nrequire_tests: false  # it has no tests\n"
 
 
 def _project(root: Path) -> Path:

@@ -137,7 +137,7 @@ def test_the_same_repository_applies_to_another_workspace(
     assert code == 2, out + err
     code, out, err = other("apply", "--auto-approve")
     assert code == 0, out + err
-    assert "pass order-status [tool] 1/1 passed" in out
+    assert "pass order-status [tool] passed 1/1 (needs 1)" in out
     [second] = _tool_ids(main_config(second_server, agent_ids(second_server)["support"]))
     assert second != first
     decoy_ids = [t["id"] for t in _get(second_server, TOOLS).json()["tools"] if t["id"] != second]

@@ -23,6 +23,13 @@ def template(name: str) -> dict[str, Any]:
     return body
 
 
+def allow_untested(project: Path) -> None:
+    """``require_tests: false`` in ``project``'s convai-ops.yaml: apply merges its agents
+    without tests (imported agents have none; these tests are not about the gate)."""
+    config = project / "convai-ops.yaml"
+    config.write_text(config.read_text("utf-8") + "require_tests: false\n", "utf-8")
+
+
 def patch_agent(api: httpx.Client, agent_id: str, body: dict[str, Any]) -> None:
     """A dashboard edit: ``PATCH /v1/convai/agents/{id}`` on main."""
     api.patch(f"/v1/convai/agents/{agent_id}", json=body).raise_for_status()

@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 from ruamel.yaml import YAML
 
-from .helpers import Cli
+from .helpers import Cli, allow_untested
 
 CreateAgent = Callable[[dict[str, Any]], str]
 
@@ -66,6 +66,7 @@ def test_system_tool_edit_in_the_repository_is_applied_and_pulled_back(
         "            only_at_conversation_start: true\n",
     )
     path.write_text(text, "utf-8")
+    allow_untested(project)
     code, out, err = cli("plan", "--detailed-exitcode")
     assert code == 2 and "language_detection" in out, out + err
     code, out, err = cli("apply", "--auto-approve")

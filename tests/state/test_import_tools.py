@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 from ruamel.yaml import YAML
 
-from .helpers import Cli
+from .helpers import Cli, allow_untested
 
 CreateAgent = Callable[[dict[str, Any]], str]
 TOOL = {"type": "client", "name": "show_map", "description": "Shows a map."}
@@ -53,6 +53,7 @@ def test_import_names_tools_instead_of_ids(
     assert tool_file == {"tool_config": TOOL}  # the create body, without id or defaults
     assert cli("plan", "--detailed-exitcode")[0] == 0
     (project / "agents" / "maps" / "prompt.md").write_text("Hello.\n", "utf-8")
+    allow_untested(project)
     code, out, err = cli("apply", "--auto-approve")  # sends tool_ids only: accepted
     assert code == 0, out + err
     after = api.get(f"/v1/convai/agents/{agent_id}").json()["conversation_config"]["agent"]

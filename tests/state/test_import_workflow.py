@@ -15,7 +15,7 @@ from ruamel.yaml import YAML
 
 from convai_ops.plan import workflow_view
 
-from .helpers import Cli
+from .helpers import Cli, allow_untested
 
 CreateAgent = Callable[[dict[str, Any]], str]
 
@@ -108,6 +108,7 @@ def test_workflow_edit_is_gated_applied_on_a_branch_and_merged(
     assert code == 2, out + err
     changes = json.loads(out)["agents"][0]["changes"]
     assert changes and all(c["path"][0] == "workflow" and c["gated"] for c in changes)
+    allow_untested(project)
     code, out, err = cli("apply", "--auto-approve")
     assert code == 0, out + err
     assert "created branch" in out + err  # the workflow went through a branch
