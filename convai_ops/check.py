@@ -78,7 +78,9 @@ BRANCH_PREFIX = "convai-ops-"
 _PULL_REF = re.compile(r"refs/pull/(\d+)/(?:merge|head)")
 # apply's wording for an agent without tests speaks of merging, which a check never does.
 
-CheckStatus = Literal["passed", "tests_failed", "no_tests", "no_changes", "metadata_only", "error"]
+CheckStatus = Literal[
+    "passed", "tests_failed", "no_tests", "untested", "no_changes", "metadata_only", "error"
+]
 
 
 @dataclass(frozen=True)
@@ -121,10 +123,11 @@ class CheckResult:
     @property
     def exit_code(self) -> int:
         """1 if any agent errored or an environment's live plan failed, else 3 if any agent's
-        tests failed, else 0."""
+        tests failed or an agent without tests would not be merged (``require_tests``), else 0."""
         if self.count("error") or any(e.kind == "error" for e in self.environments):
             return EXIT_ERROR
-        return EXIT_TESTS_FAILED if self.count("tests_failed") else EXIT_OK
+        blocked = self.count("tests_failed") + self.count("untested")
+        return EXIT_TESTS_FAILED if blocked else EXIT_OK
 
 
 def sanitise_branch_name(raw: str) -> str:
@@ -272,6 +275,13 @@ def _check_agent(ctx: ApplyContext, planned: AgentPlan, branch_name: str) -> Age
         message = "metadata only (not gated by tests): nothing to test; apply writes it directly"
         ctx.report(planned.slug, message)
         return AgentCheck(planned.slug, "metadata_only", planned.agent_id, message=message)
+    if planned.blocked_without_tests:  # apply would stage it and refuse the merge
+        message = (
+            "no tests: will not merge (add tests under "
+            f"agents/{planned.slug}/tests/, or set require_tests: false)"
+        )
+        ctx.report(planned.slug, message)
+        return AgentCheck(planned.slug, "untested", planned.agent_id, message=message)
     try:
         staged = stage_agent(ctx, planned, branch_name=branch_name)
     except ConvaiOpsError as exc:

@@ -46,6 +46,7 @@ _LABEL = {
     "passed": "✅ passed",
     "tests_failed": "❌ tests failed",
     "no_tests": "no tests declared",
+    "untested": "❌ no tests: will not merge",
     "no_changes": "no changes",
     "metadata_only": "metadata only: written at apply, untested",
     "error": "⚠️ error",
@@ -54,6 +55,7 @@ _TEXT_MARK = {
     "passed": "+",
     "tests_failed": "x",
     "no_tests": "~",
+    "untested": "x",
     "no_changes": "=",
     "metadata_only": "~",
     "error": "!",
@@ -118,6 +120,7 @@ def _counts(result: CheckResult) -> str:
         "tests_failed": "with failed tests",
         "error": "with an error",
         "no_tests": "without tests",
+        "untested": "without tests (will not merge)",
         "no_changes": "without changes",
         "metadata_only": "with metadata changes only (written at apply)",
     }
@@ -191,6 +194,8 @@ def _verdict(result: CheckResult) -> str:
         return "⚠️ error"
     if result.count("tests_failed"):
         return "❌ tests failed"
+    if result.count("untested"):
+        return "❌ no tests: will not merge"
     return "✅ all tests passed" if result.count("passed") else "✅ nothing to test"
 
 

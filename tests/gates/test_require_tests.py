@@ -194,3 +194,29 @@ def test_blocked_apply_writes_nothing_on_main_under_every_api_reading(
     before.pop("metadata"), after.pop("metadata")  # updated_at moves with any branch commit
     assert json.dumps(after, sort_keys=True) == json.dumps(before, sort_keys=True)
     assert after["platform_settings"]["call_limits"]["agent_concurrency_limit"] == -1
+
+
+def test_the_pull_request_check_fails_an_agent_apply_would_not_merge(
+    cli: Runner, server: Any, project: Path
+) -> None:
+    """The check says what apply will do: no tests and no opt-out is a refused merge (exit 3),
+    and no branch is staged for it; with the opt-out it passes as before."""
+    _without_tests(project, opt_out=True)
+    assert cli("apply", "--auto-approve", "--target", "support")[0] == 0
+    _opt_out_removed(project)
+    _edit_prompt(project)
+    markdown = project / "check.md"
+
+    code, out, err = cli("check", "--branch-name", "pr-7", "--markdown", str(markdown))
+
+    assert code == 3, out + err
+    assert "x support: no tests: will not merge (add tests under agents/support/tests/" in out
+    assert "❌ no tests: will not merge" in markdown.read_text()
+    agent_id = _support_id(server)
+    branches = _live(server, f"/v1/convai/agents/{agent_id}/branches")["results"]
+    assert [b["name"] for b in branches] == ["Main"]
+    agent_yaml = project / SUPPORT / "agent.yaml"
+    agent_yaml.write_text(agent_yaml.read_text() + "require_tests: false\n")
+    code, out, err = cli("check", "--branch-name", "pr-7")
+    assert code == 0, out + err
+    assert "no tests declared" in out
