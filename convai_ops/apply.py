@@ -60,6 +60,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "GATES_PER_SLOT",
+    "UNTESTED_MERGE",
     "AgentOutcome",
     "ApplyContext",
     "ApplyOptions",
@@ -175,9 +176,19 @@ def _stage_and_merge(ctx: ApplyContext, planned: AgentPlan) -> AgentOutcome:
     merged = merge_into_main(ctx, spec, staged)
     merged = _patch_metadata(ctx, spec, merged, planned, staged.tests)
     _verify(ctx, spec, merged, staged.tests)
-    tested = f"{len(report.verdicts)} test(s) passed" if report.verdicts else "UNTESTED: no tests"
-    ctx.report(slug, f"merged into main ({tested})")
-    return AgentOutcome(slug, "merged", staged.agent_id, branch_id, staged.created, report)
+    ctx.report(slug, f"merged into main ({_tested(ctx, report)})")
+    message = UNTESTED_MERGE if ctx.options.break_glass else ""
+    return AgentOutcome(slug, "merged", staged.agent_id, branch_id, staged.created, report, message)
+
+
+#: The outcome of a merge under ``--skip-tests``.
+UNTESTED_MERGE = "UNTESTED: merged with --skip-tests, no test ran"
+
+
+def _tested(ctx: ApplyContext, report: TestReport) -> str:
+    if ctx.options.break_glass is not None:
+        return UNTESTED_MERGE
+    return f"{len(report.verdicts)} test(s) passed" if report.verdicts else "UNTESTED: no tests"
 
 
 def _write_directly(ctx: ApplyContext, planned: AgentPlan) -> AgentOutcome:
@@ -199,9 +210,11 @@ def _write_directly(ctx: ApplyContext, planned: AgentPlan) -> AgentOutcome:
     _verify(ctx, spec, _patch_metadata(ctx, spec, main, planned, tests), tests)
     message = (
         f"{len(report.verdicts)} test(s) passed on main; written directly (no branch)"
-        if report
+        if report and report.verdicts
         else "metadata only: written directly on main (no branch, no tests)"
     )
+    if ctx.options.break_glass is not None and needs_tests(planned):
+        message = "UNTESTED (--skip-tests): written directly on main (no branch, no test ran)"
     ctx.report(spec.slug, message)
     return AgentOutcome(spec.slug, "written", agent_id, report=report, message=message)
 

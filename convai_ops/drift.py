@@ -17,7 +17,14 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from convai_ops.plan import FieldChange, make_plan
-from convai_ops.render import coloured, is_long_text, plain, show_value, text_diff
+from convai_ops.render import (
+    coloured,
+    is_long_text,
+    plain,
+    show_value,
+    text_diff,
+    untested_line,
+)
 from convai_ops.state import read_snapshot
 
 if TYPE_CHECKING:
@@ -44,12 +51,14 @@ class AgentDrift:
     """One agent: ``changes`` hold ``before`` = live value, ``after`` = repository value.
 
     ``agent_id`` is ``None`` when the agent does not exist in the environment (not drift).
+    ``untested``: main holds a change merged with ``--skip-tests`` (who and why; not drift).
     """
 
     slug: str
     agent_id: str | None
     version_id: str | None = None
     changes: tuple[FieldChange, ...] = ()
+    untested: str | None = None
 
     @property
     def status(self) -> str:
@@ -80,12 +89,16 @@ class DriftReport:
 def detect_drift(
     client: ConvaiClient, project: Project, env: str, *, concurrency: int = 8
 ) -> DriftReport:
-    """Read the live agents of ``project`` in ``env`` and report their drift.
+    """Read the live agents of ``project`` in ``env`` and report their drift, and which
+    mains hold a change merged with ``--skip-tests`` (``breakglass.flag_drift``: main's
+    versions and the merged branch are read).
 
     Raises ``ApiError`` (``NotFoundError`` when an id in agent.yaml does not exist).
     """
+    from convai_ops.breakglass import flag_drift
+
     snapshot = read_snapshot(client, project.agents, env, concurrency=concurrency)
-    return drift_of(project, snapshot, env)
+    return flag_drift(client, drift_of(project, snapshot, env), concurrency)
 
 
 def drift_of(project: Project, snapshot: Snapshot, env: str) -> DriftReport:
@@ -129,13 +142,16 @@ def _agent_lines(agent: AgentDrift, report: DriftReport, style: Any) -> Iterator
     if agent.agent_id is None:
         yield f"  {agent.slug}: not created in {report.environment!r} yet (skipped)"
         return
+    flag = [style(f"    {untested_line(agent.untested)}", "!")] if agent.untested else []
     if not agent.changes:
         yield f"= {agent.slug} ({agent.agent_id}): in sync"
+        yield from flag
         return
     count = len(agent.changes)
     yield style(
         f"~ {agent.slug} ({agent.agent_id}): {count} field(s) differ from the repository", "~"
     )
+    yield from flag
     for change in agent.changes:
         yield from _change_lines(change, style)
     yield ""
@@ -156,6 +172,7 @@ def _change_lines(change: FieldChange, style: Any) -> Iterator[str]:
 
 def render_drift_json(report: DriftReport) -> str:
     """JSON: ``format_version``, ``environment``, ``has_drift``, per agent ``status`` and
+    ``untested`` (who merged main's config with ``--skip-tests`` and why, or ``null``) and
     ``fields`` (``field``, ``live``, ``repository``, ``kind``: ``changed`` | ``missing_live``
     | ``missing_repository`` | ``reordered``, then ``live`` and ``repository`` are the list's
     item identities in order), and a ``summary``."""
@@ -165,6 +182,7 @@ def render_drift_json(report: DriftReport) -> str:
             "agent_id": a.agent_id,
             "version_id": a.version_id,
             "status": a.status,
+            "untested": a.untested,
             "fields": [_field(change) for change in a.changes],
         }
         for a in report.agents

@@ -12,7 +12,14 @@ from pathlib import Path, PurePosixPath
 
 from convai_ops.errors import UsageError
 
-__all__ = ["CommitInfo", "changed_agents", "commit_info", "current_branch", "is_dirty"]
+__all__ = [
+    "CommitInfo",
+    "changed_agents",
+    "commit_info",
+    "current_branch",
+    "git_user",
+    "is_dirty",
+]
 
 PROJECT_FILE = "convai-ops.yaml"
 
@@ -54,6 +61,23 @@ def commit_info(root: Path) -> CommitInfo | None:
     return CommitInfo(
         head.hexsha, head.summary if isinstance(head.summary, str) else "", repo.is_dirty()
     )
+
+
+def git_user(root: Path) -> str | None:
+    """``Name <email>`` from the git config ``user.name`` / ``user.email`` (either alone when
+    only one is set) of the repository holding ``root``; ``None`` when neither is set or
+    outside git."""
+    import git
+
+    try:
+        reader = _repo(root).config_reader()
+        name = str(reader.get_value("user", "name", "")).strip()
+        email = str(reader.get_value("user", "email", "")).strip()
+    except (UsageError, git.GitError, ValueError, OSError):
+        return None
+    if name and email:
+        return f"{name} <{email}>"
+    return name or email or None
 
 
 def current_branch(root: Path) -> str | None:

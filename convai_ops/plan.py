@@ -131,7 +131,9 @@ class FieldChange(_Frozen):
 
 class AgentPlan(_Frozen):
     """What apply will do to one agent, and the remote version the plan was made against;
-    ``workflow`` is the workflow's diagram when the plan changes it."""
+    ``workflow`` is the workflow's diagram when the plan changes it; ``untested`` says who
+    merged main's config with ``--skip-tests`` and why (``breakglass.UntestedChange.summary``)
+    until a tested apply supersedes it (``None``: main's last merge was tested)."""
 
     slug: str
     action: Literal["create", "update", "no-op"]
@@ -143,6 +145,7 @@ class AgentPlan(_Frozen):
     tests: tuple[str, ...] = ()
     desired_hash: str = ""
     workflow: WorkflowDiagram | None = None
+    untested: str | None = None
 
     @property
     def direct(self) -> bool:

@@ -125,6 +125,7 @@ def test_drift_json(cli: Cli, api: httpx.Client, imported: tuple[str, Path]) -> 
             "agent_id": agent_id,
             "version_id": report["agents"][0]["version_id"],
             "status": "drift",
+            "untested": None,  # main's last merge was not a --skip-tests one
             "fields": [
                 {
                     "field": "conversation_config.tts.voice_id",
