@@ -90,6 +90,7 @@ __all__ = [
     "diff_views",
     "make_agent_plan",
     "make_plan",
+    "masked_changes",
     "remote_view",
     "with_list_defaults",
     "workflow_view",
@@ -426,6 +427,11 @@ def _without(view: dict[str, Any], pointers: Sequence[str]) -> dict[str, Any]:
         if isinstance(parent, dict):
             parent.pop(keys[-1], None)
     return view
+
+
+def masked_changes(changes: Sequence[FieldChange]) -> tuple[FieldChange, ...]:
+    """``changes`` with values under sensitive keys masked, as the plan shows them."""
+    return tuple(_masked(c) for c in changes)
 
 
 def _masked(change: FieldChange) -> FieldChange:

@@ -83,13 +83,12 @@ class ApplyOptions:
         rebase: bool = False,
         cleanup: bool = False,
         break_glass: BreakGlass | None = None,
-        command: str = "apply",
     ) -> ApplyOptions:
         """Options from resolved ``Settings``; ``commit`` (sha and subject) goes in the branch
-        description (``convai-ops <command> from <commit>``) so every branch names the commit
-        it was tested from; ``break_glass`` prefixes its record there."""
+        description so every branch names the commit it was tested from; ``break_glass``
+        prefixes its record there."""
         policy = PollPolicy(settings.poll_initial, settings.poll_max, settings.test_timeout)
-        description = f"convai-ops {command}" + (f" from {commit}" if commit else "")
+        description = f"convai-ops apply from {commit}" if commit else "convai-ops apply"
         if break_glass is not None:
             description = break_glass.describe(description)
         env, concurrency = settings.environment, settings.concurrency
