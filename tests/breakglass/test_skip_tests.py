@@ -170,3 +170,20 @@ def test_skip_tests_rebases_onto_a_main_that_moved_since_the_plan(
     assert "within 14 days" in _prompt(server, agent_id)
     assert _merged_branch_description(server, agent_id).startswith("UNTESTED (--skip-tests)")
     assert len(_runs(server)) == runs_before  # no test ran, before or after the rebase
+
+
+def test_skip_tests_writes_a_changed_test_directly_without_running_it(
+    cli: Any, server: Any, project: Path
+) -> None:
+    assert cli("apply", "--auto-approve", "--target", "support")[0] == 0
+    test_file = project / "agents" / "support" / "tests" / "refund-window.yaml"
+    failing = 'The agent says refunds are never possible, "no refunds".'
+    test_file.write_text(
+        test_file.read_text().replace('The agent confirms the refund window of "30 days".', failing)
+    )
+    runs_before = len(_runs(server))
+    code, out, err = cli("apply", "--auto-approve", "--skip-tests", "--reason", REASON)
+    assert code == 0, out + err
+    assert "UNTESTED (--skip-tests): written directly on main" in out
+    assert len(_runs(server)) == runs_before
+    assert cli("plan", "--detailed-exitcode")[0] == 0  # the changed test is attached
