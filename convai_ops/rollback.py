@@ -14,7 +14,9 @@
    main (``POST .../branches``; the API deep-merges it onto main's), runs the repository's
    tests (HEAD) there, and merges into main only when all pass (:mod:`convai_ops.merge`: main
    must not have moved; the merge is proven by the version walk). Then main is read back and
-   must hold the target's versioned config. ``--skip-tests --reason`` (``ApplyOptions.
+   must hold the target's versioned config. A target lacking keys main holds outside lists
+   and the workflow is refused before anything is written (a write deep-merges objects, so it
+   cannot remove them). ``--skip-tests --reason`` (``ApplyOptions.
    break_glass``) skips the tests and records why, as apply does.
 """
 
@@ -32,6 +34,7 @@ from convai_ops.apply import UNTESTED_MERGE, AgentOutcome
 from convai_ops.breakglass import parse_untested
 from convai_ops.dicts import json_equal
 from convai_ops.errors import NotFoundError, UsageError, VerifyError
+from convai_ops.field_diff import is_item_segment
 from convai_ops.knowledge import wait_for_rag_indexes
 from convai_ops.merge import merge_into_main
 from convai_ops.plan import FieldChange, diff_views, masked_changes
@@ -116,7 +119,29 @@ def plan_rollback(
     target_id, undone = walk.to_version(to) if to else walk.back(steps)
     target = versioned_view(client.get_agent(agent_id, version_id=target_id))
     changes = diff_views(versioned_view(main.config), target)
+    _check_writable(slug, target_id, target, changes)
     return RollbackPlan(slug, main, target_id, target, masked_changes(changes), undone)
+
+
+def _check_writable(
+    slug: str, target_id: str, target: Mapping[str, Any], changes: list[FieldChange]
+) -> None:
+    """A branch write deep-merges objects onto main (BEHAVIOUR.md "Reads and writes"): a key
+    main holds that the target lacks cannot be removed, unless a list (written whole) or the
+    workflow (replaced whole) holds it. Raises ``UsageError`` naming such fields."""
+    stuck = [
+        c.dotted
+        for c in changes
+        if c.kind == "remove"
+        and not any(is_item_segment(key) for key in c.path)
+        and not (c.path[0] == "workflow" and "workflow" in target)
+    ]
+    if stuck:
+        raise UsageError(
+            f"{slug}: cannot roll back to version {target_id}: it lacks fields main holds "
+            f"({', '.join(stuck)}) and a branch write cannot remove them (objects are "
+            "deep-merged); pick a later version with --to"
+        )
 
 
 class _Walk:

@@ -72,14 +72,32 @@ def test_rollback_whose_tests_fail_merges_nothing_and_exits_3(
     cli: Any, server: Any, project: Path
 ) -> None:
     assert cli("apply", "--auto-approve", "--target", "support")[0] == 0
+    edit_support_prompt(project, "within 30 days", "within 14 days")
+    test_file = project / "agents" / "support" / "tests" / "refund-window.yaml"
+    test_file.write_text(test_file.read_text().replace("30 days", "14 days"))
+    commit_all(project, "Refund window is 14 days, and the test says so")
+    assert cli("apply", "--auto-approve", "--target", "support")[0] == 0
     agent_id = agent_ids(server)["support"]
     before = main_config(server, agent_id)["version_id"]
-    # --steps 1 from the first apply's merge is the empty shell it was created as
+    # back to 30 days: the repository's tests (HEAD) expect 14 days
     code, out, err = cli("rollback", "support", "--steps", "1", "--auto-approve")
     assert code == 3, out + err
-    assert "NOT merged" in out and "refund-window" in out
+    assert "NOT merged" in out and "FAIL refund-window" in out
     assert main_config(server, agent_id)["version_id"] == before
-    assert "within 30 days" in _prompt(server, agent_id)
+    assert "within 14 days" in _prompt(server, agent_id)
+    assert "git revert" not in out
+
+
+def test_rollback_to_a_version_lacking_fields_main_holds_is_refused_before_any_write(
+    cli: Any, server: Any
+) -> None:
+    assert cli("apply", "--auto-approve", "--target", "support")[0] == 0
+    start = len(server.emulator.request_log)
+    # --steps 1 from the first apply is the empty shell the agent was created as
+    code, out, err = cli("rollback", "support", "--steps", "1", "--auto-approve")
+    assert code == 1, out + err
+    assert "cannot roll back to version" in err and "platform_settings.evaluation" in err
+    assert all(e.method == "GET" for e in _since(server, start))
 
 
 def test_rollback_of_a_break_glass_change_is_tested_and_clears_the_flag(
