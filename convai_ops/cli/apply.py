@@ -44,7 +44,7 @@ def break_glass_options(func: F) -> F:
     func = click.option(
         "--reason",
         metavar="TEXT",
-        help="Why --skip-tests: recorded on the branch and main's version with your git "
+        help="Why --skip-tests: recorded in the merged branch's description with your git "
         "user and the commit.",
     )(func)
     return click.option(
