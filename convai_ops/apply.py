@@ -17,6 +17,11 @@ An agent whose plan changes only such fields (``AgentPlan.direct``) skips steps 
 on main is sent directly (no branch, no merge), then verified; status ``written``. Only when its
 attached tests change do they run first, on main (``run-tests`` without ``branch_id``), and
 nothing is written unless they pass.
+
+Break-glass (``ApplyOptions.break_glass``, ``--skip-tests --reason``): no test runs (step 5
+reports none), the merge goes ahead, the branch description carries the record that plan and
+drift read back (:mod:`convai_ops.breakglass`), and the outcome says ``UNTESTED``. A gate that
+refuses an agent without tests must let such a run through.
 """
 
 from __future__ import annotations
