@@ -20,6 +20,11 @@ An agent whose plan changes only such fields (``AgentPlan.direct``) skips steps 
 on main is sent directly (no branch, no merge), then verified; status ``written``. Only when its
 attached tests change do they run first, on main (``run-tests`` without ``branch_id``), and
 nothing is written unless they pass.
+
+Break-glass (``ApplyOptions.break_glass``, ``--skip-tests --reason``): no test runs (step 5
+reports none), the merge goes ahead, the branch description carries the record that plan and
+drift read back (:mod:`convai_ops.breakglass`), and the outcome says ``UNTESTED``. A gate that
+refuses an agent without tests must let such a run through.
 """
 
 from __future__ import annotations
@@ -63,6 +68,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "GATES_PER_SLOT",
+    "UNTESTED_MERGE",
     "AgentOutcome",
     "ApplyContext",
     "ApplyOptions",
@@ -177,14 +183,24 @@ def _stage_and_merge(ctx: ApplyContext, planned: AgentPlan) -> AgentOutcome:
             slug, "tests_failed", staged.agent_id, branch_id, staged.created, report
         )
     spec = ctx.project.agent(slug)
-    if not spec.tests and spec.require_tests:
-        return _not_merged_untested(ctx, slug, staged)
+    if not spec.tests and spec.require_tests and ctx.options.break_glass is None:
+        return _not_merged_untested(ctx, slug, staged)  # --skip-tests merges it anyway
     merged = merge_into_main(ctx, spec, staged)
     merged = _patch_metadata(ctx, spec, merged, planned, staged.tests)
     _verify(ctx, spec, merged, staged.tests)
-    tested = f"{len(report.verdicts)} test(s) passed" if report.verdicts else "UNTESTED: no tests"
-    ctx.report(slug, f"merged into main ({tested})")
-    return AgentOutcome(slug, "merged", staged.agent_id, branch_id, staged.created, report)
+    ctx.report(slug, f"merged into main ({_tested(ctx, report)})")
+    message = UNTESTED_MERGE if ctx.options.break_glass else ""
+    return AgentOutcome(slug, "merged", staged.agent_id, branch_id, staged.created, report, message)
+
+
+#: The outcome of a merge under ``--skip-tests``.
+UNTESTED_MERGE = "UNTESTED: merged with --skip-tests, no test ran"
+
+
+def _tested(ctx: ApplyContext, report: TestReport) -> str:
+    if ctx.options.break_glass is not None:
+        return UNTESTED_MERGE
+    return f"{len(report.verdicts)} test(s) passed" if report.verdicts else "UNTESTED: no tests"
 
 
 def _not_merged_untested(ctx: ApplyContext, slug: str, staged: Staged) -> AgentOutcome:
@@ -219,9 +235,11 @@ def _write_directly(ctx: ApplyContext, planned: AgentPlan) -> AgentOutcome:
     _verify(ctx, spec, _patch_metadata(ctx, spec, main, planned, tests), tests)
     message = (
         f"{len(report.verdicts)} test(s) passed on main; written directly (no branch)"
-        if report
+        if report and report.verdicts
         else "metadata only: written directly on main (no branch, no tests)"
     )
+    if ctx.options.break_glass is not None and needs_tests(planned):
+        message = "UNTESTED (--skip-tests): written directly on main (no branch, no test ran)"
     ctx.report(spec.slug, message)
     return AgentOutcome(spec.slug, "written", agent_id, report=report, message=message)
 

@@ -64,6 +64,7 @@ class AgentDrift:
     the repository's (changes convai-ops has not applied yet).
 
     ``agent_id`` is ``None`` when the agent does not exist in the environment (not drift).
+    ``untested``: main holds a change merged with ``--skip-tests`` (who and why; not drift).
     """
 
     slug: str
@@ -73,6 +74,7 @@ class AgentDrift:
     unapplied: tuple[FieldChange, ...] = ()
     applied: str | None = None
     note: str = ""
+    untested: str | None = None
 
     @property
     def status(self) -> str:
@@ -117,21 +119,26 @@ def detect_drift(
 ) -> DriftReport:
     """Read the live agents of ``project`` in ``env`` and the commits their main was applied
     from, and report their drift (see the module docstring).
+    Also which mains hold a change merged with ``--skip-tests`` (``breakglass.flag_drift``:
+    main's versions and the merged branch are read).
 
     Raises ``ApiError`` (``NotFoundError`` when an id in agent.yaml does not exist).
     """
+    from convai_ops.breakglass import flag_drift
+
     snapshot = read_snapshot(client, project.agents, env, concurrency=concurrency)
     if not in_repository(project.root):
-        return drift_of(project, snapshot, env, note=NOT_IN_GIT)
+        return flag_drift(client, drift_of(project, snapshot, env, note=NOT_IN_GIT), concurrency)
     live = [(slug, remote) for slug, remote in snapshot.agents.items() if remote is not None]
 
     def applied_of(item: tuple[str, RemoteAgent]) -> AppliedCommit:
         return find_applied(client, item[1].agent_id, item[1].version_id, project.root)
 
     found = map_bounded(applied_of, live, concurrency)
-    return drift_against(
+    report = drift_against(
         project, snapshot, env, {s: a for (s, _), a in zip(live, found, strict=True)}
     )
+    return flag_drift(client, report, concurrency)
 
 
 def drift_of(project: Project, snapshot: Snapshot, env: str, *, note: str = "") -> DriftReport:

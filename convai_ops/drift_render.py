@@ -11,7 +11,7 @@ import json
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
-from convai_ops.render import coloured, is_long_text, plain, show_value, text_diff
+from convai_ops.render import coloured, is_long_text, plain, show_value, text_diff, untested_line
 
 if TYPE_CHECKING:
     from convai_ops.drift import AgentDrift, DriftReport
@@ -59,6 +59,7 @@ def _edit_lines(agent: AgentDrift, style: Any) -> Iterator[str]:
     else:
         what = f"{count} field(s) differ from the repository"
     yield style(f"~ {agent.slug} ({agent.agent_id}): {what}", "~")
+    yield from _flag(agent, style)
     side = f"applied {str(agent.applied)[:12]}" if agent.applied else REPOSITORY
     for change in agent.changes:
         yield from _change_lines(change, ("live", side), style)
@@ -72,6 +73,8 @@ def _pending_lines(agent: AgentDrift, style: Any) -> Iterator[str]:
         f"repository differ from {applied}, the commit main was applied from",
         "~",
     )
+    if not agent.changes:  # else flagged under its dashboard edits
+        yield from _flag(agent, style)
     for change in agent.unapplied:
         yield from _change_lines(change, (f"applied {applied}", REPOSITORY), style, forward=True)
     yield ""
@@ -82,6 +85,13 @@ def _rest_lines(agent: AgentDrift, report: DriftReport, style: Any) -> Iterator[
         yield f"  {agent.slug}: not created in {report.environment!r} yet (skipped)"
     elif not agent.changes and not agent.unapplied:
         yield f"= {agent.slug} ({agent.agent_id}): in sync"
+        yield from _flag(agent, style)
+
+
+def _flag(agent: AgentDrift, style: Any) -> Iterator[str]:
+    """The ``--skip-tests`` flag of an agent whose main holds an untested change."""
+    if agent.untested:
+        yield style(f"    {untested_line(agent.untested)}", "!")
 
 
 def _change_lines(
@@ -168,6 +178,7 @@ def _agent_json(agent: AgentDrift) -> dict[str, Any]:
         "status": agent.status,
         "applied_commit": agent.applied,
         "note": agent.note or None,
+        "untested": agent.untested,
         "fields": [_field(c, "live", "repository") for c in agent.changes],
         "not_applied": [_field(c, "applied", "repository") for c in agent.unapplied],
     }

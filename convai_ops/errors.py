@@ -4,6 +4,7 @@ The tree::
 
     ConvaiOpsError                      exit 1   base; message tells the user what to do
     ├── UsageError                      exit 1   bad flags or settings (no API call made)
+    │   └── MissingReasonError          exit 2   --skip-tests without --reason (a usage error)
     ├── SpecError                       exit 1   bad YAML / schema in the repository (file:line:col)
     ├── StalePlanError                  exit 1   a saved plan no longer matches the live agent
     ├── MainMovedError                  exit 1   main moved between branch creation and merge
@@ -48,6 +49,7 @@ __all__ = [
     "ConvaiOpsError",
     "KnowledgeIndexError",
     "MainMovedError",
+    "MissingReasonError",
     "NotFoundError",
     "OutOfSyncError",
     "PermissionDeniedError",
@@ -126,6 +128,13 @@ class ConvaiOpsError(Exception):
 
 class UsageError(ConvaiOpsError):
     """Raised for bad flags, settings or environment (missing API key, unknown environment)."""
+
+
+class MissingReasonError(UsageError):
+    """Raised when ``--skip-tests`` (break-glass) is given without ``--reason``: exit 2, the
+    exit of a command-line usage error, before anything is read or sent."""
+
+    exit_code = EXIT_CHANGES  # 2: the usage-error exit a refusal of break-glass is checked by
 
 
 class SpecError(ConvaiOpsError):

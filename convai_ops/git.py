@@ -20,6 +20,7 @@ __all__ = [
     "current_branch",
     "export_project",
     "find_commit",
+    "git_user",
     "in_repository",
     "is_dirty",
     "merge_base",
@@ -67,6 +68,23 @@ def commit_info(root: Path) -> CommitInfo | None:
     return CommitInfo(
         head.hexsha, head.summary if isinstance(head.summary, str) else "", repo.is_dirty()
     )
+
+
+def git_user(root: Path) -> str | None:
+    """``Name <email>`` from the git config ``user.name`` / ``user.email`` (either alone when
+    only one is set) of the repository holding ``root``; ``None`` when neither is set or
+    outside git."""
+    import git
+
+    try:
+        reader = _repo(root).config_reader()
+        name = str(reader.get_value("user", "name", "")).strip()
+        email = str(reader.get_value("user", "email", "")).strip()
+    except (UsageError, git.GitError, ValueError, OSError):
+        return None
+    if name and email:
+        return f"{name} <{email}>"
+    return name or email or None
 
 
 def current_branch(root: Path) -> str | None:

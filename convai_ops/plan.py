@@ -90,6 +90,7 @@ __all__ = [
     "diff_views",
     "make_agent_plan",
     "make_plan",
+    "masked_changes",
     "remote_view",
     "with_list_defaults",
     "workflow_view",
@@ -132,7 +133,9 @@ class FieldChange(_Frozen):
 class AgentPlan(_Frozen):
     """What apply will do to one agent, and the remote version the plan was made against;
     ``workflow`` is the workflow's diagram when the plan changes it; ``require_tests`` is the
-    agent's setting (see :attr:`blocked_without_tests`)."""
+    agent's setting (see :attr:`blocked_without_tests`); ``untested`` says who merged main's
+    config with ``--skip-tests`` and why (``breakglass.UntestedChange.summary``) until a tested
+    apply supersedes it (``None``: main's last merge was tested)."""
 
     slug: str
     action: Literal["create", "update", "no-op"]
@@ -145,6 +148,7 @@ class AgentPlan(_Frozen):
     desired_hash: str = ""
     workflow: WorkflowDiagram | None = None
     require_tests: bool = True
+    untested: str | None = None
 
     @property
     def direct(self) -> bool:
@@ -433,6 +437,11 @@ def _without(view: dict[str, Any], pointers: Sequence[str]) -> dict[str, Any]:
         if isinstance(parent, dict):
             parent.pop(keys[-1], None)
     return view
+
+
+def masked_changes(changes: Sequence[FieldChange]) -> tuple[FieldChange, ...]:
+    """``changes`` with values under sensitive keys masked, as the plan shows them."""
+    return tuple(_masked(c) for c in changes)
 
 
 def _masked(change: FieldChange) -> FieldChange:

@@ -44,6 +44,7 @@ __all__ = [
     "show_value",
     "summary_line",
     "text_diff",
+    "untested_line",
 ]
 
 MARKDOWN_LIMIT = 60_000
@@ -63,7 +64,7 @@ _MARK = {
     "reorder": "~",
 }
 _INDENT = "    "
-_COLOUR = {"+": "green", "~": "yellow", "-": "red", "=": None, "@": "cyan"}
+_COLOUR = {"+": "green", "~": "yellow", "-": "red", "=": None, "@": "cyan", "!": "red"}
 
 Styler = Callable[[str, str], str]
 
@@ -123,8 +124,10 @@ def _agent_lines(agent: AgentPlan, style: Styler) -> Iterator[str]:
     where = f" ({agent.agent_id})" if agent.agent_id else ""
     if agent.action == "no-op":
         yield style(f"= {agent.slug}{where}: no changes", mark)
+        yield from _untested_lines(agent, style)
         return
     yield style(f"{mark} {agent.slug}{where} {_verb(agent)}", mark)
+    yield from _untested_lines(agent, style)
     for change in agent.changes:
         yield from _change_lines(change, style)
     if agent.unchanged and agent.action == "update":
@@ -138,6 +141,16 @@ def _agent_lines(agent: AgentPlan, style: Styler) -> Iterator[str]:
     if agent.blocked_without_tests:
         yield style(f"    ! {NO_TESTS} ({NO_TESTS_HINT.format(slug=agent.slug)})", "-")
     yield ""
+
+
+def untested_line(untested: str) -> str:
+    """``! main holds an untested change (--skip-tests by X: "reason")``."""
+    return f"! main holds an untested change ({untested})"
+
+
+def _untested_lines(agent: AgentPlan, style: Styler) -> Iterator[str]:
+    if agent.untested:
+        yield style(f"    {untested_line(agent.untested)}", "!")
 
 
 def _verb(agent: AgentPlan) -> str:
@@ -237,15 +250,18 @@ def render_plan_markdown(plan: Plan, *, limit: int = MARKDOWN_LIMIT) -> str:
 
 def _agent_markdown(agent: AgentPlan) -> str:
     mark = _MARK[agent.action]
+    flag = f"\n  > **{untested_line(agent.untested)}**" if agent.untested else ""
     if agent.action == "no-op":
-        return f"- `= {agent.slug}`: no changes\n"
+        return f"- `= {agent.slug}`: no changes{flag}\n"
     body = "\n".join(line for change in agent.changes for line in _change_lines(change, gutter))
     action = f"{agent.action} ({_direct(agent)})" if agent.direct else agent.action
     if agent.blocked_without_tests:
         action += f" (**{NO_TESTS}**: {NO_TESTS_HINT.format(slug=agent.slug)})"
     summary = f"<code>{mark} {agent.slug}</code> {action}: {len(agent.changes)} change(s)"
     graph = _workflow_markdown(agent)
-    return f"<details><summary>{summary}</summary>\n\n```diff\n{body}\n```\n{graph}</details>\n\n"
+    flag = f"**{untested_line(agent.untested)}**\n\n" if agent.untested else ""
+    details = f"<details><summary>{summary}</summary>\n\n```diff\n{body}\n```\n{graph}</details>"
+    return f"{flag}{details}\n\n"
 
 
 def _workflow_markdown(agent: AgentPlan) -> str:
@@ -312,7 +328,8 @@ def _outcome_lines(outcome: AgentOutcome) -> Iterator[str]:
     if outcome.status == "unchanged":
         return
     if outcome.status == "merged":
-        yield f"+ {outcome.slug}: merged into main ({outcome.agent_id})"
+        note = f" {outcome.message}" if outcome.message else ""
+        yield f"+ {outcome.slug}: merged into main ({outcome.agent_id}){note}"
     elif outcome.status == "written":
         yield f"+ {outcome.slug}: {outcome.message} ({outcome.agent_id})"
     elif outcome.status == "tests_failed" and outcome.branch_id is None:

@@ -37,6 +37,7 @@ from convai_ops.workspace_tools import main_tool_ids, resolve_tools
 
 if TYPE_CHECKING:
     from convai_ops.api import ConvaiClient
+    from convai_ops.breakglass import BreakGlass
     from convai_ops.plan import AgentPlan
     from convai_ops.settings import Settings
     from convai_ops.spec import AgentSpec, Project
@@ -60,7 +61,10 @@ Reporter = Callable[[str, str], None]
 
 @dataclass(frozen=True)
 class ApplyOptions:
-    """How to apply: environment, thread count, polling, and the branch description."""
+    """How to apply: environment, thread count, polling, and the branch description.
+
+    ``break_glass`` (``--skip-tests --reason``): no test runs (``run_tests_on`` reports none),
+    and the description starts with its record (:mod:`convai_ops.breakglass`)."""
 
     environment: str
     concurrency: int = 8
@@ -68,6 +72,7 @@ class ApplyOptions:
     description: str = "convai-ops apply"
     rebase: bool = False
     cleanup: bool = False
+    break_glass: BreakGlass | None = None
 
     @classmethod
     def from_settings(
@@ -77,12 +82,17 @@ class ApplyOptions:
         commit: str | None = None,
         rebase: bool = False,
         cleanup: bool = False,
+        break_glass: BreakGlass | None = None,
     ) -> ApplyOptions:
         """Options from resolved ``Settings``; ``commit`` (sha and subject) goes in the branch
-        description so every branch names the commit it was tested from."""
+        description so every branch names the commit it was tested from; ``break_glass``
+        prefixes its record there."""
         policy = PollPolicy(settings.poll_initial, settings.poll_max, settings.test_timeout)
         description = f"convai-ops apply from {commit}" if commit else "convai-ops apply"
-        return cls(settings.environment, settings.concurrency, policy, description, rebase, cleanup)
+        if break_glass is not None:
+            description = break_glass.describe(description)
+        env, concurrency = settings.environment, settings.concurrency
+        return cls(env, concurrency, policy, description, rebase, cleanup, break_glass)
 
 
 @dataclass(frozen=True)
@@ -269,6 +279,11 @@ def run_tests_on(
     tests: Sequence[SyncedTest],
     branch_id: str | None,
 ) -> TestReport:
+    """Run ``tests`` on ``branch_id`` (main when ``None``); an empty report, with nothing run,
+    when there are none or under ``--skip-tests`` (``ApplyOptions.break_glass``)."""
+    if ctx.options.break_glass is not None:
+        ctx.report(slug, "--skip-tests: tests NOT run (break-glass)")
+        return TestReport(agent_id, branch_id, (), ())
     if not tests:
         ctx.report(slug, "no tests declared: nothing to run on the branch")
         return TestReport(agent_id, branch_id, (), ())

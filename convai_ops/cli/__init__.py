@@ -123,9 +123,19 @@ class _Obj(dict[str, Any]):
 
 
 def _register_area_commands() -> None:
-    from convai_ops.cli import apply, ci, conversations, doctor, init, local, state, tests
+    from convai_ops.cli import (
+        apply,
+        ci,
+        conversations,
+        doctor,
+        init,
+        local,
+        rollback,
+        state,
+        tests,
+    )
 
-    for module in (apply, tests, state, conversations, ci, doctor, local, init):
+    for module in (apply, tests, state, conversations, ci, doctor, local, init, rollback):
         for command in module.COMMANDS:
             cli.add_command(command)
 

@@ -8,15 +8,18 @@ imports the library it calls inside its body.
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 
 from convai_ops.cli.common import api_options, load, make_client, progress_reporter, select_agents
 from convai_ops.errors import EXIT_CHANGES, EXIT_OK, UsageError
 
-__all__ = ["COMMANDS"]
+__all__ = ["COMMANDS", "break_glass_options", "confirm", "warn_break_glass"]
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 EPILOG_PLAN = """\b
 Examples:
@@ -31,7 +34,36 @@ Examples:
   convai-ops apply --auto-approve      # CI: no prompt
   convai-ops apply --target support    # one agent only
   convai-ops plan --out plan.json && convai-ops apply plan.json
+  convai-ops apply --target support --skip-tests --reason "test service down, refund hotfix"
 """
+
+
+def break_glass_options(func: F) -> F:
+    """``--skip-tests`` and ``--reason`` (break-glass) of ``apply`` and ``rollback``; never of
+    ``check``. Checked by ``breakglass.break_glass`` before anything is read or sent."""
+    func = click.option(
+        "--reason",
+        metavar="TEXT",
+        help="Why --skip-tests: recorded in the merged branch's description with your git "
+        "user and the commit.",
+    )(func)
+    return click.option(
+        "--skip-tests",
+        is_flag=True,
+        help="Break-glass: merge WITHOUT running the tests (needs --reason; exit 2 without). "
+        "plan and drift flag main as untested until a tested apply.",
+    )(func)
+
+
+def warn_break_glass(break_glass: Any) -> None:
+    """The loud warning of a ``--skip-tests`` run, on stderr (bold red on a terminal)."""
+    click.secho(
+        f"WARNING: --skip-tests: merging into main WITHOUT running any test "
+        f"(by {break_glass.operator}, reason: {break_glass.reason!r})",
+        fg="red",
+        bold=True,
+        err=True,
+    )
 
 
 @click.command(epilog=EPILOG_PLAN)
@@ -69,8 +101,11 @@ def plan(
 
     project, settings = load(ctx, **flags)
     project = select_agents(project, targets)
+    from convai_ops.breakglass import flag_plan
+
     with make_client(settings) as client:
         result, _ = build_plan(client, project, settings)
+        result = flag_plan(client, result, settings.concurrency)
     click.echo(render_plan(result, fmt, colour=sys.stdout.isatty()), nl=False)
     if out:
         write_plan(result, out)
@@ -105,6 +140,7 @@ def plan(
     type=click.FloatRange(min=1),
     help="Seconds to wait for test runs (env: CONVAI_OPS_TEST_TIMEOUT; default 1200).",
 )
+@break_glass_options
 @click.pass_context
 def apply(
     ctx: click.Context,
@@ -115,6 +151,8 @@ def apply(
     rebase: bool,
     cleanup: bool,
     test_timeout: float | None,
+    skip_tests: bool,
+    reason: str | None,
     **flags: Any,
 ) -> int:
     """Stage each change on a new agent branch, run the agent's tests there, and merge into
@@ -123,11 +161,17 @@ def apply(
     merge, or directly when nothing versioned changed.
 
     With PLAN (from `plan --out`), apply exactly that plan; refused if main or the repository
-    moved since."""
+    moved since.
+
+    With --skip-tests --reason TEXT (break-glass, e.g. the test service is down), the change
+    is merged without running tests; the reason, your git user and the commit are recorded in
+    the branch description, and plan and drift flag main until a tested apply."""
+    from convai_ops.breakglass import break_glass
     from convai_ops.plan import build_plan
     from convai_ops.render import render_plan_text
     from convai_ops.saved_plan import check_fresh, read_plan
 
+    glass = break_glass(skip_tests, reason, ctx.obj["root"])
     saved = read_plan(plan_file) if plan_file else None
     project, settings = load(ctx, test_timeout=test_timeout, **flags)
     project = select_agents(project, targets)
@@ -137,14 +181,20 @@ def apply(
         click.echo(render_plan_text(planned, colour=sys.stdout.isatty()), nl=False)
         if not planned.has_changes and not cleanup:
             return EXIT_OK
-        _confirm(auto_approve or saved is not None)
+        if glass is not None:
+            warn_break_glass(glass)
+        confirm(auto_approve or saved is not None)
         from convai_ops.apply import ApplyOptions, apply_plan  # only when there is work
         from convai_ops.git import commit_info
         from convai_ops.render import render_apply_result
 
         info = commit_info(settings.root)
         options = ApplyOptions.from_settings(
-            settings, commit=info.describe() if info else None, rebase=rebase, cleanup=cleanup
+            settings,
+            commit=info.describe() if info else None,
+            rebase=rebase,
+            cleanup=cleanup,
+            break_glass=glass,
         )
         with progress_reporter() as report:
             result = apply_plan(client, project, planned, snapshot.index, options, report)
@@ -152,12 +202,14 @@ def apply(
     return result.exit_code
 
 
-def _confirm(auto_approve: bool) -> None:
+def confirm(auto_approve: bool, question: str = "Apply these changes?") -> None:
+    """Ask on a terminal (only ``yes`` goes on; anything else aborts, exit 1); refuses
+    without a terminal unless ``auto_approve``."""
     if auto_approve:
         return
     if not sys.stdin.isatty():
         raise UsageError("refusing to apply without a terminal to confirm: pass --auto-approve")
-    if click.prompt("Apply these changes? Only 'yes' is accepted", default="") != "yes":
+    if click.prompt(f"{question} Only 'yes' is accepted", default="") != "yes":
         raise click.exceptions.Abort()
 
 

@@ -88,7 +88,8 @@ def test_added_and_removed_agents_are_shown_as_such_offline(
     monkeypatch.delenv("ELEVENLABS_API_KEY_PRODUCTION")
     repo = git.Repo(applied.root)
     repo.git.rm("-r", "agents/sales")
-    files = {"agents/billing/agent.yaml": "name: Billing\nprompt_file: prompt.md\n"}
+    billing = "name: Billing\nprompt_file: prompt.md\nrequire_tests: false\n"  # not about the gate
+    files = {"agents/billing/agent.yaml": billing}
     commit(applied.root, {**files, "agents/billing/prompt.md": "You are Bo.\n"}, "swap")
     summary = tmp_path / "summary.md"
     code, out, err = applied.cli("check", "--changed-since", "main", "--step-summary", str(summary))

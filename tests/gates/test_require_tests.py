@@ -220,3 +220,22 @@ def test_the_pull_request_check_fails_an_agent_apply_would_not_merge(
     code, out, err = cli("check", "--branch-name", "pr-7")
     assert code == 0, out + err
     assert "no tests declared" in out
+
+
+def test_skip_tests_merges_an_agent_without_tests(cli: Runner, server: Any, project: Path) -> None:
+    """Break-glass is the one way past the gate without the opt-out: the merge is recorded as
+    untested and plan flags it."""
+    _without_tests(project, opt_out=True)
+    assert cli("apply", "--auto-approve", "--target", "support")[0] == 0
+    _opt_out_removed(project)
+    _edit_prompt(project)
+
+    code, out, err = cli(
+        "apply", "--auto-approve", "--target", "support", "--skip-tests", "--reason", "hotfix"
+    )
+
+    assert code == 0, out + err
+    live = _live(server, f"/v1/convai/agents/{_support_id(server)}")
+    assert "within 45 days" in live["conversation_config"]["agent"]["prompt"]["prompt"]
+    _, plan, _ = cli("plan", "--target", "support")
+    assert "! main holds an untested change (" in plan

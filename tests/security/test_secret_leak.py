@@ -131,6 +131,11 @@ CASES = [
     Case("simulate support --via-test --scenario 'A refund?'", (0, 3), applied=True),
     Case("simulate support --scenario 'Hello'", (1,), api="echo-500"),
     Case("tests new --from-conversation {conversation} --at-turn 1", applied=True),
+    Case(f"{APPLY} --skip-tests --reason outage"),
+    Case(f"{APPLY} --skip-tests", (2,), api="echo-500"),
+    Case("rollback support --auto-approve", (1,), applied=True),  # the empty shell: refused
+    Case("rollback support --to v --auto-approve --skip-tests --reason outage", (1,), applied=True),
+    Case("rollback support --auto-approve", (1,), api="echo-500"),
 ]
 
 

@@ -127,6 +127,7 @@ def test_drift_json(cli: Cli, api: httpx.Client, imported: tuple[str, Path]) -> 
             "status": "drift",
             "applied_commit": None,
             "note": "not in a git repository",
+            "untested": None,  # main's last merge was not a --skip-tests one
             "fields": [
                 {
                     "field": "conversation_config.tts.voice_id",
