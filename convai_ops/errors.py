@@ -176,6 +176,11 @@ class OutOfSyncError(ConvaiOpsError):
     repository: apply to the source environment first."""
 
 
+class AmbiguousAgentError(ConvaiOpsError):
+    """Raised when two live agents carry one agent's managed tag (``convai-ops:<slug>``) and
+    ``agent.yaml`` pins neither: nothing is written; the message names both ids and the fixes."""
+
+
 class VerifyError(ConvaiOpsError):
     """Raised when, after a merge, re-reading main shows fields that did not persist."""
 

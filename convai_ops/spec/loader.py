@@ -69,6 +69,7 @@ def load_config(root: Path) -> ProjectConfig:
         default_environment=default,
         ignore=tuple(spec.ignore),
         concurrency=spec.concurrency,
+        prune=spec.prune,
     )
 
 

@@ -53,13 +53,15 @@ class EnvironmentConfig(_Frozen):
 class ProjectConfig(_Frozen):
     """convai-ops.yaml (every key optional; a missing file gives these defaults).
 
-    ``ignore`` holds JSON pointers (``/conversation_config/tts/voice_id``) never diffed.
+    ``ignore`` holds JSON pointers (``/conversation_config/tts/voice_id``) never diffed;
+    ``prune`` lets apply delete managed agents without a folder (orphans), after asking.
     """
 
     environments: dict[str, EnvironmentConfig] = Field(default_factory=dict)
     default_environment: str | None = None
     ignore: tuple[str, ...] = ()
     concurrency: int | None = None
+    prune: bool = False
 
 
 class KnowledgeSpec(_Frozen):
@@ -142,8 +144,9 @@ class AgentSpec(_Frozen):
     ``workflow`` (``{nodes, edges, ...}``, the API's ``AgentWorkflowRequestModel``) are ``None``
     when not declared (then not managed); ``tool_specs`` holds the ``ToolSpec`` of each
     name of ``tools`` (set by ``load_project``). ``environments`` maps an environment to the
-    agent id there; ``overrides`` maps an environment to a patch of ``name``, ``tags``,
-    ``conversation_config``, ``platform_settings``.
+    agent id there; ``previous_slugs`` are the folder names the agent had before
+    (``convai-ops mv``), newest last; ``overrides`` maps an environment to a patch of
+    ``name``, ``tags``, ``conversation_config``, ``platform_settings``.
     """
 
     slug: str
@@ -151,6 +154,7 @@ class AgentSpec(_Frozen):
     name: str
     tags: tuple[str, ...] | None = None
     environments: dict[str, str] = Field(default_factory=dict)
+    previous_slugs: tuple[str, ...] = ()
     prompt_file: Path | None = None
     conversation_config: dict[str, Any] = Field(default_factory=dict)
     platform_settings: dict[str, Any] = Field(default_factory=dict)
