@@ -12,7 +12,14 @@ from pathlib import Path, PurePosixPath
 
 from convai_ops.errors import UsageError
 
-__all__ = ["CommitInfo", "changed_agents", "commit_info", "current_branch", "is_dirty"]
+__all__ = [
+    "CommitInfo",
+    "changed_agents",
+    "commit_info",
+    "current_branch",
+    "is_dirty",
+    "move_tracked",
+]
 
 PROJECT_FILE = "convai-ops.yaml"
 
@@ -113,3 +120,22 @@ def _slugs_touched(paths: set[str], prefix: PurePosixPath, root: Path) -> list[s
         if len(parts) >= 3 and parts[0] == "agents":
             touched.add(parts[1])
     return [slug for slug in existing if slug in touched]
+
+
+def move_tracked(source: Path, target: Path) -> bool:
+    """``git mv source target`` when ``source`` holds files git tracks; returns False (and
+    moves nothing) outside a git repository or when git tracks nothing under ``source``.
+    Raises ``UsageError`` when git refuses the move."""
+    import git
+
+    try:
+        repo = _repo(source)
+    except UsageError:
+        return False
+    if not repo.git.ls_files("--", str(source)):
+        return False
+    try:
+        repo.git.mv(str(source), str(target))
+    except git.GitCommandError as exc:
+        raise UsageError(f"git mv {source} {target} failed: {exc.stderr.strip()}") from None
+    return True
