@@ -101,3 +101,15 @@ def test_a_folder_renamed_by_hand_gets_the_mv_hint_then_mv_records_it(
     code, out, _ = cli("plan")
     assert "~ tag convai-ops:support -> convai-ops:helpdesk" in out
     assert "orphan" not in out and "will be created" not in out
+
+
+def test_pull_before_the_re_tag_writes_no_convai_ops_tag(
+    cli: Any, server: Any, project: Path
+) -> None:
+    assert cli("apply", "--auto-approve")[0] == 0
+    assert cli("mv", "support", "helpdesk")[0] == 0
+    code, out, err = cli("pull", "helpdesk")
+    assert code == 0, out + err
+    assert "convai-ops:" not in (project / "agents/helpdesk/agent.yaml").read_text()
+    code, _, err = cli("validate")
+    assert code == 0, err
