@@ -75,3 +75,13 @@ def test_validate_refuses_convai_ops_tags_at_their_line(cli: Any, project: Path)
     agent_yaml.write_text(text + "overrides:\n  production:\n    tags: [convai-ops:support]\n")
     code, _, err = cli("validate")
     assert code == 1 and "overrides.production.tags[0]" in err, err
+
+
+def test_import_declares_no_convai_ops_tag(cli: Any, server: Any, project: Path) -> None:
+    tags = ["team", "convai-ops:helpdesk", "convai-ops:old"]  # old: a re-tag still pending
+    agent_id = create_agent(server, "Helpdesk", tags)
+    code, out, err = cli("import", agent_id, "--slug", "helpdesk")
+    assert code == 0, out + err
+    text = (project / "agents" / "helpdesk" / "agent.yaml").read_text()
+    assert "team" in text and "convai-ops:" not in text
+    assert cli("validate")[0] == 0
