@@ -114,9 +114,9 @@ def _ambiguous(spec: AgentSpec, env: str, slug: str, ids: Sequence[str]) -> Ambi
     tag = managed_tag(slug)
     named = ", ".join(ids[:-1]) + f" and {ids[-1]}"
     return AmbiguousAgentError(
-        f"{spec.slug}: {len(ids)} live agents carry the tag {tag} ({named}); refusing to "
-        f"guess: pin one under environments: in {spec.path} ({env}: {ids[0]}), or remove "
-        f"the tag {tag} from the other{'s' if len(ids) > 2 else ''}"
+        f"{spec.slug}: {len(ids)} live agents carry the tag {tag} ({named}); refusing to guess: "
+        f"pin one under environments: in agents/{spec.slug}/agent.yaml ({env}: {ids[0]}), or "
+        f"remove the tag {tag} from the other{'s' if len(ids) > 2 else ''}"
     )
 
 
