@@ -31,11 +31,13 @@ class PruneOutcome:
 
 
 def delete_orphans(
-    client: ConvaiClient, orphans: Sequence[Orphan], report: Callable[[str, str], None]
+    client: ConvaiClient,
+    orphans: Sequence[Orphan],
+    report: Callable[[str, str], None] | None = None,
 ) -> tuple[PruneOutcome, ...]:
-    """Delete each orphan (``DELETE /v1/convai/agents/{agent_id}``), one after another; an
-    agent already gone (404) counts as deleted. Never raises for one agent's failure: it
-    becomes that outcome's ``error``."""
+    """Delete each orphan (``DELETE /v1/convai/agents/{agent_id}``), one after another, calling
+    ``report(slug, message)`` after each; an agent already gone (404) counts as deleted. Never
+    raises for one agent's failure: it becomes that outcome's ``error``."""
     outcomes = []
     for orphan in orphans:
         try:
@@ -45,7 +47,8 @@ def delete_orphans(
         except ConvaiOpsError as exc:
             outcomes.append(PruneOutcome(orphan, str(exc)))
             continue
-        report(orphan.slug, f"deleted orphan agent {orphan.agent_id}")
+        if report is not None:
+            report(orphan.slug, f"deleted orphan agent {orphan.agent_id}")
         outcomes.append(PruneOutcome(orphan))
     return tuple(outcomes)
 

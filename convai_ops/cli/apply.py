@@ -175,11 +175,10 @@ def _prune(client: Any, planned: Any) -> int:
     """Delete the orphans of ``planned`` when prune is on (the user confirmed the plan)."""
     if not planned.deletes:
         return EXIT_OK
-    from convai_ops.cli.common import echo_reporter
     from convai_ops.prune import delete_orphans, prune_exit_code
     from convai_ops.render import render_prune_result
 
-    outcomes = delete_orphans(client, planned.deletes, echo_reporter())
+    outcomes = delete_orphans(client, planned.deletes)
     click.echo(render_prune_result(outcomes), nl=False)
     return prune_exit_code(outcomes)
 
