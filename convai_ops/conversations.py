@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from io import StringIO
@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from convai_ops.errors import UsageError
-from convai_ops.state import MANAGED_TAG_PREFIX
+from convai_ops.state import find_agent_ids
 
 if TYPE_CHECKING:
     from convai_ops.api import ConvaiClient
@@ -155,17 +155,11 @@ def agent_slugs(client: ConvaiClient, project: Project, env: str) -> dict[str, s
     """Map agent id -> slug for the repository's agents that exist in ``env``.
 
     Ids written in ``agent.yaml`` win; the others are found by their ``convai-ops:<slug>`` tag
-    (``GET /v1/convai/agents``, only when some agent has no written id).
+    (``state.find_agent_ids``: ``GET /v1/convai/agents``, only when some agent has no written
+    id). Raises ``AmbiguousAgentError`` when two agents carry one agent's tag.
     """
-    found = {agent.agent_id(env): agent.slug for agent in project.agents if agent.agent_id(env)}
-    missing = {agent.slug for agent in project.agents if not agent.agent_id(env)}
-    if missing:
-        for summary in client.iter_agents(page_size=100):
-            for slug in _managed_slugs(summary.get("tags") or ()):
-                if slug in missing:
-                    found.setdefault(str(summary["agent_id"]), slug)
-                    missing.discard(slug)
-    return {str(agent_id): slug for agent_id, slug in found.items()}
+    ids = find_agent_ids(client, project.agents, env)
+    return {agent_id: slug for slug, agent_id in ids.items()}
 
 
 def repository_agents(root: Path, config: ProjectConfig) -> Project:
@@ -192,6 +186,7 @@ def repository_agents(root: Path, config: ProjectConfig) -> Project:
                 dir=path.parent,
                 name=name,
                 environments=environments,
+                previous_slugs=tuple(str(p) for p in data.get("previous_slugs") or ()),
                 conversation_config=_mapping(data.get("conversation_config")),
                 overrides={str(k): _mapping(v) for k, v in _mapping(data.get("overrides")).items()},
             )
@@ -201,10 +196,6 @@ def repository_agents(root: Path, config: ProjectConfig) -> Project:
 
 def _mapping(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
-
-
-def _managed_slugs(tags: Iterable[str]) -> list[str]:
-    return [tag[len(MANAGED_TAG_PREFIX) :] for tag in tags if tag.startswith(MANAGED_TAG_PREFIX)]
 
 
 def resolve_agent_id(client: ConvaiClient, project: Project, env: str, target: str) -> str:

@@ -10,6 +10,7 @@ The tree::
     ├── MainMovedError                  exit 1   main moved between branch creation and merge
     ├── ProtectedBranchError            exit 1   merge into a protected main refused (403)
     ├── OutOfSyncError                  exit 1   promote: the source environment differs from git
+    ├── AmbiguousAgentError             exit 1   two live agents carry one agent's managed tag
     ├── VerifyError                     exit 1   after a merge, main does not hold what was planned
     ├── TestRunError                    exit 1   tests could not be run to a verdict
     ├── KnowledgeIndexError             exit 1   a document's RAG index failed or took too long
@@ -42,6 +43,7 @@ __all__ = [
     "EXIT_OK",
     "EXIT_TESTS_FAILED",
     "MIN_API_KEY_LENGTH",
+    "AmbiguousAgentError",
     "ApiConnectionError",
     "ApiError",
     "AuthenticationError",
@@ -183,6 +185,11 @@ class ProtectedBranchError(ConvaiOpsError):
 class OutOfSyncError(ConvaiOpsError):
     """Raised by ``promote`` when the source environment's live agents differ from the
     repository: apply to the source environment first."""
+
+
+class AmbiguousAgentError(ConvaiOpsError):
+    """Raised when two live agents carry one agent's managed tag (``convai-ops:<slug>``) and
+    ``agent.yaml`` pins neither: nothing is written; the message names both ids and the fixes."""
 
 
 class VerifyError(ConvaiOpsError):

@@ -24,6 +24,7 @@ __all__ = [
     "in_repository",
     "is_dirty",
     "merge_base",
+    "move_tracked",
     "resolve_commit",
     "uncommitted_files",
 ]
@@ -246,3 +247,22 @@ def export_project(root: Path, sha: str, dest: Path) -> Path:
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(item.data_stream.read())
     return dest
+
+
+def move_tracked(source: Path, target: Path) -> bool:
+    """``git mv source target`` when ``source`` holds files git tracks; returns False (and
+    moves nothing) outside a git repository or when git tracks nothing under ``source``.
+    Raises ``UsageError`` when git refuses the move."""
+    import git
+
+    try:
+        repo = _repo(source)
+    except UsageError:
+        return False
+    if not repo.git.ls_files("--", str(source)):
+        return False
+    try:
+        repo.git.mv(str(source), str(target))
+    except git.GitCommandError as exc:
+        raise UsageError(f"git mv {source} {target} failed: {exc.stderr.strip()}") from None
+    return True

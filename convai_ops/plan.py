@@ -29,6 +29,16 @@ a change of order is one ``reorder`` change); anything else is a leaf compared a
 keys) are masked. Apply still writes lists whole (the API replaces them whole): only the
 display and the granularity of changes differ.
 
+Identity and orphans (:mod:`convai_ops.state`): an agent found through a ``previous_slugs``
+entry (``convai-ops mv``) still carries ``convai-ops:<old slug>``; its plan changes ``tags`` to
+the new managed tag (shown as ``~ tag convai-ops:OLD -> convai-ops:NEW``; the user's own tags
+are kept when ``tags:`` is not declared), never a create. :func:`build_plan` reads the agents
+list even when every id is pinned (one paginated ``GET /v1/convai/agents``) to find *orphans*:
+live agents carrying a managed tag whose slug has no folder and that no folder resolved to
+(:class:`Orphan`). Apply deletes them only with ``--prune`` / ``prune: true``
+(:attr:`Plan.prune`); a plan made for some ``--target`` agents lists none. A create whose name
+an orphan carries says so (``AgentPlan.hint``: a folder renamed without ``convai-ops mv``).
+
 Each change is ``gated`` (a version holds the field, so apply stages it on a branch and the
 tests gate it) or not: ``name``, ``tags``, agent-wide ``platform_settings`` and the attached
 ``tests`` (:mod:`convai_ops.versioning`) are written on main after the merge, or directly when
@@ -54,6 +64,7 @@ from convai_ops.field_diff import (
     identity_key,
     is_item_segment,
 )
+from convai_ops.orphans import Orphan, create_hint, find_orphans
 from convai_ops.reference_check import check_references
 from convai_ops.spec.defaults import SECTION_SCHEMAS, fill_defaults
 from convai_ops.state import (
@@ -84,6 +95,7 @@ __all__ = [
     "FORMAT_VERSION",
     "AgentPlan",
     "FieldChange",
+    "Orphan",
     "Plan",
     "build_plan",
     "desired_view",
@@ -135,7 +147,8 @@ class AgentPlan(_Frozen):
     ``workflow`` is the workflow's diagram when the plan changes it; ``require_tests`` is the
     agent's setting (see :attr:`blocked_without_tests`); ``untested`` says who merged main's
     config with ``--skip-tests`` and why (``breakglass.UntestedChange.summary``) until a tested
-    apply supersedes it (``None``: main's last merge was tested)."""
+    apply supersedes it (``None``: main's last merge was tested); ``hint`` a note for its plan
+    line (a create while an orphan has its name: ``convai-ops mv``)."""
 
     slug: str
     action: Literal["create", "update", "no-op"]
@@ -149,6 +162,7 @@ class AgentPlan(_Frozen):
     workflow: WorkflowDiagram | None = None
     require_tests: bool = True
     untested: str | None = None
+    hint: str = ""
 
     @property
     def direct(self) -> bool:
@@ -177,12 +191,15 @@ class AgentPlan(_Frozen):
 
 
 class Plan(_Frozen):
-    """The whole plan for one environment; ``format_version`` versions the JSON form."""
+    """The whole plan for one environment; ``format_version`` versions the JSON form.
+    ``orphans`` are managed agents with no folder; ``prune`` says apply deletes them."""
 
     format_version: int = FORMAT_VERSION
     environment: str
     base_url: str
     agents: tuple[AgentPlan, ...]
+    orphans: tuple[Orphan, ...] = ()
+    prune: bool = False
 
     def count(self, action: str) -> int:
         """How many agents have ``action`` (create, update, no-op)."""
@@ -194,18 +211,34 @@ class Plan(_Frozen):
         return any(a.action != "no-op" for a in self.agents)
 
     @property
+    def deletes(self) -> tuple[Orphan, ...]:
+        """The orphans apply deletes: all of them with :attr:`prune`, else none."""
+        return self.orphans if self.prune else ()
+
+    @property
+    def has_work(self) -> bool:
+        """True when apply would write anything: an agent to create or update, or an orphan
+        to delete (``plan --detailed-exitcode`` exits 2)."""
+        return self.has_changes or bool(self.deletes)
+
+    @property
     def tests_to_run(self) -> int:
         """Number of tests apply will run (those of agents changed through a branch)."""
         return sum(len(a.tests) for a in self.agents if a.action != "no-op" and not a.metadata_only)
 
 
-def build_plan(client: ConvaiClient, project: Project, settings: Settings) -> tuple[Plan, Snapshot]:
+def build_plan(
+    client: ConvaiClient, project: Project, settings: Settings, *, orphans: bool = False
+) -> tuple[Plan, Snapshot]:
     """Read the remote state of ``project``'s agents and plan them; returns both.
 
     The same plan as ``make_plan(project, snapshot, ...)``, but each agent is planned as soon
-    as its read arrives, while the others are still being read. Raises ``SpecError`` for a
-    reference missing in the environment (``reference_check.check_references``): nothing
-    can be applied from such a plan.
+    as its read arrives, while the others are still being read. ``orphans`` (pass it only for
+    the whole project, never for ``--target`` agents) lists the managed agents without a
+    folder (:func:`find_orphans`; the agents list is then read even when every id is
+    pinned). Raises ``SpecError`` for a reference missing in the environment
+    (``reference_check.check_references``): nothing can be applied from such a plan;
+    ``AmbiguousAgentError`` when two live agents carry one agent's tag.
     """
     env, ignore = settings.environment, tuple(project.config.ignore)
     planned: dict[str, AgentPlan] = {}
@@ -214,11 +247,23 @@ def build_plan(client: ConvaiClient, project: Project, settings: Settings) -> tu
         planned[spec.slug] = make_agent_plan(spec, remote, index, env, ignore)
 
     snapshot = read_snapshot(
-        client, project.agents, env, concurrency=settings.concurrency, on_agent=plan_one
+        client,
+        project.agents,
+        env,
+        concurrency=settings.concurrency,
+        on_agent=plan_one,
+        list_agents=orphans,
     )
     check_references(project, snapshot.index, env)
-    agents = tuple(planned[spec.slug] for spec in project.agents)
-    return Plan(environment=env, base_url=settings.base_url, agents=agents), snapshot
+    found = find_orphans(project, snapshot) if orphans else ()
+    agents = tuple(
+        planned[spec.slug].model_copy(update={"hint": create_hint(spec, env, found)})
+        if planned[spec.slug].action == "create"
+        else planned[spec.slug]
+        for spec in project.agents
+    )
+    plan = Plan(environment=env, base_url=settings.base_url, agents=agents, orphans=found)
+    return plan, snapshot
 
 
 def make_plan(project: Project, snapshot: Snapshot, env: str, base_url: str = "") -> Plan:
@@ -245,6 +290,8 @@ def make_agent_plan(
     desired = with_list_defaults(dict(declared))
     before = _without(remote_view(remote.config, desired, spec, index), pointers) if remote else {}
     changes = [_as_declared(c, declared) for c in diff_views(before, desired)]
+    if remote is not None and "tags" not in desired:
+        changes = _retag(spec, remote.config.get("tags")) + changes
     action = "create" if remote is None else ("update" if changes else "no-op")
     return AgentPlan(
         slug=spec.slug,
@@ -259,6 +306,18 @@ def make_agent_plan(
         workflow=_diagram(before, desired, changes),
         require_tests=spec.require_tests,
     )
+
+
+def _retag(spec: AgentSpec, tags: Any) -> list[FieldChange]:
+    """When ``tags:`` is not declared: the change re-tagging an agent still carrying the tag of
+    a previous slug (``convai-ops mv``): its tags with the old managed tags replaced by the new
+    one (its other tags kept); none when it carries no old tag."""
+    live = sorted(str(t) for t in tags or ())
+    old = {managed_tag(p) for p in spec.previous_slugs} & set(live)
+    if not old:
+        return []
+    after = sorted({*(set(live) - old), managed_tag(spec.slug)})
+    return [FieldChange(path=("tags",), kind="change", before=live, after=after, gated=False)]
 
 
 def _diagram(

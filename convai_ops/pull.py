@@ -39,7 +39,13 @@ from convai_ops.spec.defaults import (
     strip_item_defaults,
 )
 from convai_ops.spec.yamlio import read_document
-from convai_ops.state import document_name, managed_tag, read_snapshot, remote_test_name
+from convai_ops.state import (
+    MANAGED_TAG_PREFIX,
+    document_name,
+    managed_tag,
+    read_snapshot,
+    remote_test_name,
+)
 from convai_ops.tool_files import ToolFile, agent_tool_files, tool_hashes, write_tool_files
 
 if TYPE_CHECKING:
@@ -223,7 +229,7 @@ def _pulled_list(declared: list[Any], live: list[Any], path: KeyPath) -> list[An
 
 
 def _pulled_tags(declared: list[str], live: Sequence[str], slug: str) -> list[str]:
-    wanted = [t for t in live if t != managed_tag(slug)]
+    wanted = [t for t in live if not t.startswith(MANAGED_TAG_PREFIX)]  # convai-ops's own
     kept = [t for t in declared if t in wanted]
     return kept + [t for t in wanted if t not in kept]
 

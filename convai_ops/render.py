@@ -6,7 +6,11 @@ A list item added or removed (``criteria[greeted]``) and a workflow node shows o
 field under its head line; a workflow edge shows as ``source -> target``; a reorder as
 ``order [...] -> [...]``. The markdown plan adds a Mermaid diagram of a changed workflow.
 A change no version holds ends with :data:`UNGATED` (apply writes it on main after the merge);
-an agent with only such changes is marked :data:`METADATA_ONLY` (written directly).
+an agent with only such changes is marked :data:`METADATA_ONLY` (written directly). A change of
+``tags`` replacing one managed tag by another (a re-tag after ``convai-ops mv``) shows as
+``~ tag convai-ops:OLD -> convai-ops:NEW``. Orphans (managed agents with no folder) show as
+``? orphan: <slug> <agent id> (no folder; use --prune to delete)`` in text and markdown and
+under ``orphans`` in JSON, and are counted in the summary line.
 """
 
 from __future__ import annotations
@@ -19,10 +23,13 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from convai_ops.field_diff import is_item_segment
+from convai_ops.orphans import Orphan
 from convai_ops.plan import AgentPlan, FieldChange, Plan
+from convai_ops.state import MANAGED_TAG_PREFIX
 
 if TYPE_CHECKING:
     from convai_ops.apply import AgentOutcome, ApplyResult
+    from convai_ops.prune import PruneOutcome
     from convai_ops.testing import AgentTestRun, TestVerdict
 from convai_ops.workflow_diff import graph_summary, mermaid
 
@@ -34,12 +41,14 @@ __all__ = [
     "coloured",
     "gutter",
     "is_long_text",
+    "orphan_line",
     "plain",
     "render_apply_result",
     "render_plan",
     "render_plan_json",
     "render_plan_markdown",
     "render_plan_text",
+    "render_prune_result",
     "render_test_runs",
     "show_value",
     "summary_line",
@@ -97,22 +106,45 @@ def coloured(text: str, marker: str) -> str:
 
 
 def summary_line(plan: Plan) -> str:
-    """``Plan: 1 to create, 2 to update, 5 unchanged; 7 tests will run.`` (convai-ops never
-    deletes an agent, so there is no count of deletes.)"""
+    """``Plan: 1 to create, 2 to update, 5 unchanged; 7 tests will run.``, with
+    ``, 1 orphan`` (``, 1 orphan to delete`` when prune is on) before the ``;`` when the plan
+    found orphans."""
     tests = plan.tests_to_run
     noun = "test" if tests == 1 else "tests"
     blocked = sum(a.blocked_without_tests for a in plan.agents)
     untested = f"; {blocked} agent(s) without tests will not merge" if blocked else ""
     return (
         f"Plan: {plan.count('create')} to create, {plan.count('update')} to update, "
-        f"{plan.count('no-op')} unchanged; {tests} {noun} will run{untested}."
+        f"{plan.count('no-op')} unchanged{_orphan_count(plan)}; {tests} {noun} will run{untested}."
     )
+
+
+def _orphan_count(plan: Plan) -> str:
+    if not plan.orphans:
+        return ""
+    count = len(plan.orphans)
+    return f", {count} orphan{'s' if count != 1 else ''}{' to delete' if plan.prune else ''}"
+
+
+def orphan_line(orphan: Orphan) -> str:
+    """``? orphan: assistant agent_123 (no folder; use --prune to delete)``."""
+    return f"? orphan: {orphan.slug} {orphan.agent_id} (no folder; use --prune to delete)"
+
+
+def _orphan_lines(plan: Plan) -> Iterator[str]:
+    for orphan in plan.orphans:
+        yield orphan_line(orphan)
+        if plan.prune:
+            yield f"    prune is on: apply deletes agent {orphan.agent_id} ({orphan.name!r})"
+    if plan.orphans:
+        yield ""
 
 
 def render_plan_text(plan: Plan, *, colour: bool = False) -> str:
     """The plan as terminal text; ``colour`` adds ANSI colours to the markers."""
     style = coloured if colour else plain
     lines = [line for agent in plan.agents for line in _agent_lines(agent, style)]
+    lines.extend(style(line, "-" if plan.prune else "~") for line in _orphan_lines(plan))
     if not plan.has_changes:
         lines.append("No changes. The live agents match the repository.")
     lines.append(summary_line(plan))
@@ -126,7 +158,8 @@ def _agent_lines(agent: AgentPlan, style: Styler) -> Iterator[str]:
         yield style(f"= {agent.slug}{where}: no changes", mark)
         yield from _untested_lines(agent, style)
         return
-    yield style(f"{mark} {agent.slug}{where} {_verb(agent)}", mark)
+    hint = f"; {agent.hint}" if agent.hint else ""
+    yield style(f"{mark} {agent.slug}{where} {_verb(agent)}{hint}", mark)
     yield from _untested_lines(agent, style)
     for change in agent.changes:
         yield from _change_lines(change, style)
@@ -165,6 +198,12 @@ def _direct(agent: AgentPlan) -> str:
 
 def _change_lines(change: FieldChange, style: Styler) -> Iterator[str]:
     mark, label = _MARK[change.kind], "" if change.gated else UNGATED
+    if change.path == ("tags",) and change.kind == "change":
+        retag = _retag_line(change.before, change.after)
+        if retag:
+            yield style(f"    ~ {retag}{label}", "~")
+            if _own_tags(change.before) == _own_tags(change.after):
+                return
     if is_long_text(change.before) or is_long_text(change.after):
         yield style(f"    {mark} {change.dotted}:{label}", mark)
         for line in text_diff(change.before, change.after):
@@ -175,6 +214,21 @@ def _change_lines(change: FieldChange, style: Styler) -> Iterator[str]:
         yield from _object_lines(change, whole, style)
         return
     yield style(f"    {mark} {change.dotted}: {_shown(change)}{label}", mark)
+
+
+def _retag_line(before: Any, after: Any) -> str:
+    """``tag convai-ops:OLD -> convai-ops:NEW`` when one managed tag replaces another."""
+    gone = sorted(set(_managed(before)) - set(_managed(after)))
+    new = sorted(set(_managed(after)) - set(_managed(before)))
+    return f"tag {', '.join(gone)} -> {', '.join(new)}" if gone and new else ""
+
+
+def _managed(tags: Any) -> list[str]:
+    return [t for t in tags or () if isinstance(t, str) and t.startswith(MANAGED_TAG_PREFIX)]
+
+
+def _own_tags(tags: Any) -> list[str]:
+    return sorted(t for t in tags or () if t not in _managed(tags))
 
 
 def _shown(change: FieldChange) -> str:
@@ -245,6 +299,9 @@ def render_plan_markdown(plan: Plan, *, limit: int = MARKDOWN_LIMIT) -> str:
         parts.append(block)
     if omitted:
         parts.append(note.format(n=omitted))
+    if plan.orphans:
+        orphans = "\n".join(_orphan_lines(plan)).rstrip("\n")
+        parts.append(f"\nManaged agents with no folder:\n\n```diff\n{orphans}\n```\n")
     return "".join(parts)
 
 
@@ -258,6 +315,7 @@ def _agent_markdown(agent: AgentPlan) -> str:
     if agent.blocked_without_tests:
         action += f" (**{NO_TESTS}**: {NO_TESTS_HINT.format(slug=agent.slug)})"
     summary = f"<code>{mark} {agent.slug}</code> {action}: {len(agent.changes)} change(s)"
+    summary += f" ({agent.hint})" if agent.hint else ""
     graph = _workflow_markdown(agent)
     flag = f"**{untested_line(agent.untested)}**\n\n" if agent.untested else ""
     details = f"<details><summary>{summary}</summary>\n\n```diff\n{body}\n```\n{graph}</details>"
@@ -277,7 +335,9 @@ def render_plan_json(plan: Plan) -> str:
     ``direct`` / ``metadata_only``; ``merge_blocked``: ``"no tests: will not merge"`` or null),
     field changes (each with ``path``, ``field`` (dotted, list
     items as ``criteria[greeted]``), ``kind`` add/change/remove/reorder and ``gated``) and
-    ``workflow`` (the changed workflow's nodes and edges with their marks, or ``null``)."""
+    ``workflow`` (the changed workflow's nodes and edges with their marks, or ``null``), and
+    ``orphans`` (``[{slug, agent_id, name}]``, with ``prune``); the summary counts orphans
+    and, when prune is on, them as deletes."""
     data = plan.model_dump(mode="json")
     for agent, model in zip(data["agents"], plan.agents, strict=True):
         agent["direct"], agent["metadata_only"] = model.direct, model.metadata_only
@@ -287,7 +347,8 @@ def render_plan_json(plan: Plan) -> str:
     data["summary"] = {
         "create": plan.count("create"),
         "update": plan.count("update"),
-        "delete": 0,
+        "delete": len(plan.deletes),
+        "orphans": len(plan.orphans),
         "tests_to_run": plan.tests_to_run,
         "blocked_without_tests": sum(a.blocked_without_tests for a in plan.agents),
     }
@@ -353,6 +414,19 @@ def _verdict_line(verdict: TestVerdict) -> str:
     if not verdict.ok and verdict.rationales:
         line += f"\n         why: {verdict.rationales[0]}"
     return line
+
+
+def render_prune_result(outcomes: Sequence[PruneOutcome]) -> str:
+    """One line per orphan apply tried to delete, and a closing count."""
+    lines = [
+        f"- {o.orphan.slug}: deleted orphan agent {o.orphan.agent_id}"
+        if o.ok
+        else f"! {o.orphan.slug}: could not delete orphan agent {o.orphan.agent_id}: {o.error}"
+        for o in outcomes
+    ]
+    deleted = sum(1 for o in outcomes if o.ok)
+    lines.append(f"Prune: {deleted} orphan(s) deleted, {len(outcomes) - deleted} failed.")
+    return "\n".join(lines) + "\n"
 
 
 def render_test_runs(runs: Sequence[AgentTestRun]) -> str:

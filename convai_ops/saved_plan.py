@@ -7,7 +7,9 @@ over the declared state. ``apply plan.json`` re-reads the live agents and the re
 refuses the plan when either moved, naming the agent and what changed; otherwise it applies
 exactly the agents the saved plan changes (with ``--target``, only those of them that are
 targeted: the others are not checked, not applied and not reported). Values of sensitive
-fields are masked in the file.
+fields are masked in the file. A saved plan carries its orphans (managed agents with no
+folder); ``apply plan.json --prune`` deletes only those both the saved plan and the fresh one
+list, so an agent orphaned after the plan was saved is never deleted from it.
 """
 
 from __future__ import annotations
@@ -53,7 +55,8 @@ def read_plan(path: Path) -> Plan:
 
 
 def check_fresh(saved: Plan, fresh: Plan, targets: Collection[str] = ()) -> Plan:
-    """Return ``fresh`` restricted to the agents ``saved`` changes, or raise.
+    """Return ``fresh`` restricted to the agents ``saved`` changes and the orphans it lists,
+    or raise.
 
     ``targets`` (slugs, all agents when empty) limits the check and the result to those agents:
     ``fresh`` was planned for them only, so the others are not looked for in it.
@@ -74,7 +77,13 @@ def check_fresh(saved: Plan, fresh: Plan, targets: Collection[str] = ()) -> Plan
     for agent in changed:
         _check_agent(agent, now.get(agent.slug))
     keep = {a.slug for a in changed}
-    return fresh.model_copy(update={"agents": tuple(a for a in fresh.agents if a.slug in keep)})
+    shown = {o.agent_id for o in saved.orphans}
+    return fresh.model_copy(
+        update={
+            "agents": tuple(a for a in fresh.agents if a.slug in keep),
+            "orphans": tuple(o for o in fresh.orphans if o.agent_id in shown),
+        }
+    )
 
 
 def _check_agent(saved: AgentPlan, fresh: AgentPlan | None) -> None:

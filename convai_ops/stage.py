@@ -172,7 +172,7 @@ def _create_shell(ctx: ApplyContext, spec: AgentSpec) -> str:
         "tags": sorted({*desired.get("tags", ()), managed_tag(spec.slug)}),
         "conversation_config": {},
     }
-    agent_id = ctx.client.create_agent(body)
+    agent_id = ctx.client.create_agent(body, identity_tag=managed_tag(spec.slug))
     ctx.report(spec.slug, f"created agent {agent_id} (empty until its tests pass)")
     return agent_id
 

@@ -7,8 +7,13 @@ tag), ``GET /v1/convai/agent-testing`` (when some agent has tests),
 ``GET /v1/convai/tools`` (when some agent names tools or has a tool test). The list calls and the
 agent reads overlap (:func:`read_snapshot`); the client's limiter bounds requests in flight.
 
-Identity: an agent is the id in ``agent.yaml`` ``environments.<env>`` when given, else the agent
-carrying the managed tag ``convai-ops:<slug>`` (added when convai-ops creates it).
+Identity (one rule, :func:`resolve_agent_id`, used by every command that finds an agent): an
+agent is the id in ``agent.yaml`` ``environments.<env>`` when given, else the one live agent
+carrying the managed tag ``convai-ops:<slug>`` (added when convai-ops creates it), else -- after
+``convai-ops mv`` -- the one carrying ``convai-ops:<previous slug>`` for a ``previous_slugs``
+entry whose folder no longer exists. Two live agents carrying the tag looked for is an
+:class:`~convai_ops.errors.AmbiguousAgentError`, never a silent pick. Archived agents are not
+listed (the list's ``archived`` filter defaults to false), so they are never found.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from convai_ops.errors import NotFoundError
+from convai_ops.errors import AmbiguousAgentError, NotFoundError
 from convai_ops.reference_check import missing_agent
 from convai_ops.workspace_tools import ToolIndex
 
@@ -28,17 +33,20 @@ if TYPE_CHECKING:
 
 __all__ = [
     "MANAGED_TAG_PREFIX",
+    "LiveAgents",
     "RemoteAgent",
     "RemoteIndex",
     "Snapshot",
     "document_name",
     "fetch_index",
     "find_agent_ids",
+    "managed_slugs",
     "managed_tag",
     "map_bounded",
     "project_onto",
     "read_snapshot",
     "remote_test_name",
+    "resolve_agent_id",
 ]
 
 MANAGED_TAG_PREFIX = "convai-ops:"
@@ -51,6 +59,65 @@ R = TypeVar("R")
 def managed_tag(slug: str) -> str:
     """The tag convai-ops puts on an agent it creates, e.g. ``convai-ops:support``."""
     return f"{MANAGED_TAG_PREFIX}{slug}"
+
+
+def managed_slugs(tags: Iterable[str] | None) -> list[str]:
+    """The slugs of the managed tags among ``tags`` (``convai-ops:support`` -> ``support``)."""
+    return [t[len(MANAGED_TAG_PREFIX) :] for t in tags or () if t.startswith(MANAGED_TAG_PREFIX)]
+
+
+@dataclass(frozen=True)
+class LiveAgents:
+    """The managed agents ``GET /v1/convai/agents`` listed: ``tagged`` maps a slug to the ids
+    of every agent carrying ``convai-ops:<slug>`` (list order, newest first); ``names`` maps
+    each of those ids to the agent's name."""
+
+    tagged: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    names: Mapping[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, summaries: Iterable[Mapping[str, Any]]) -> LiveAgents:
+        """From agent summaries (``{agent_id, name, tags}``, as the list answers them)."""
+        tagged: dict[str, list[str]] = {}
+        names: dict[str, str] = {}
+        for summary in summaries:
+            for slug in managed_slugs(summary.get("tags")):
+                tagged.setdefault(slug, []).append(str(summary["agent_id"]))
+                names[str(summary["agent_id"])] = str(summary.get("name") or "")
+        return cls({slug: tuple(ids) for slug, ids in tagged.items()}, names)
+
+
+def resolve_agent_id(spec: AgentSpec, env: str, live: LiveAgents | None) -> str | None:
+    """The live agent ``spec`` is in ``env`` (see the module docstring), ``None`` when there is
+    none yet; ``live`` is ``None`` when the list was not read (only a pinned id is found).
+
+    A ``previous_slugs`` entry is looked at (newest first) only when no agent carries the
+    agent's own tag and no folder of that name exists beside the agent's (that folder owns its
+    tag). Raises :class:`AmbiguousAgentError` naming every id and both fixes when more than
+    one agent carries the tag looked at.
+    """
+    pinned = spec.agent_id(env)
+    if pinned or live is None:
+        return pinned
+    for slug in (spec.slug, *reversed(spec.previous_slugs)):
+        if slug != spec.slug and (spec.dir.parent / slug / "agent.yaml").is_file():
+            continue
+        ids = live.tagged.get(slug, ())
+        if len(ids) > 1:
+            raise _ambiguous(spec, env, slug, ids)
+        if ids:
+            return ids[0]
+    return None
+
+
+def _ambiguous(spec: AgentSpec, env: str, slug: str, ids: Sequence[str]) -> AmbiguousAgentError:
+    tag = managed_tag(slug)
+    named = ", ".join(ids[:-1]) + f" and {ids[-1]}"
+    return AmbiguousAgentError(
+        f"{spec.slug}: {len(ids)} live agents carry the tag {tag} ({named}); refusing to guess: "
+        f"pin one under environments: in agents/{spec.slug}/agent.yaml ({env}: {ids[0]}), or "
+        f"remove the tag {tag} from the other{'s' if len(ids) > 2 else ''}"
+    )
 
 
 def remote_test_name(slug: str, test: TestSpec) -> str:
@@ -95,9 +162,10 @@ class RemoteAgent:
 
 @dataclass(frozen=True)
 class RemoteIndex:
-    """What the amortised list calls found: managed agents, tests and documents by name,
-    every document id (``all_document_ids``; ``None`` when the list was not read) and the
-    workspace tools (``tools``, empty when not listed)."""
+    """What the amortised list calls found: the agents found by tag (``agent_ids``), tests and
+    documents by name, every document id (``all_document_ids``; ``None`` when the list was not
+    read), the workspace tools (``tools``, empty when not listed) and every managed agent the
+    agents list named (``live``; ``None`` when it was not read)."""
 
     agent_ids: Mapping[str, str] = field(default_factory=dict)  # slug -> agent id
     test_ids: Mapping[str, str] = field(default_factory=dict)  # remote test name -> id
@@ -105,24 +173,31 @@ class RemoteIndex:
     document_ids: Mapping[str, str] = field(default_factory=dict)  # document name -> id
     all_document_ids: frozenset[str] | None = None
     tools: ToolIndex = field(default_factory=ToolIndex)
+    live: LiveAgents | None = None
 
 
 def fetch_index(client: ConvaiClient, agents: Sequence[AgentSpec], env: str) -> RemoteIndex:
-    """Run only the list calls ``agents`` need (see the module docstring), side by side."""
+    """Run only the list calls ``agents`` need (see the module docstring), side by side; the
+    index's ``agent_ids`` holds each agent found (:func:`resolve_agent_id`). Raises
+    :class:`AmbiguousAgentError`."""
     with ThreadPoolExecutor(max_workers=2) as pool:
         lists = _Lists.start(pool, client, agents, env)
-        return lists.index(dict(lists.managed_agents()))
+        live = lists.live()
+        return lists.index(_resolved(agents, env, live), live)
 
 
 def find_agent_ids(client: ConvaiClient, agents: Sequence[AgentSpec], env: str) -> dict[str, str]:
-    """``slug -> agent id`` for those of ``agents`` that exist in ``env``: the id in
-    ``agent.yaml``, else the agent carrying the managed tag (``GET /v1/convai/agents``, called
-    only when some agent has no id written down)."""
-    ids = {a.slug: agent_id for a in agents if (agent_id := a.agent_id(env))}
-    if len(ids) < len(agents):
-        tagged = dict(_Lists(None, None, client.iter_agents(page_size=100)).managed_agents())
-        ids.update({a.slug: tagged[a.slug] for a in agents if a.slug in tagged.keys() - ids})
-    return ids
+    """``slug -> agent id`` for those of ``agents`` that exist in ``env``
+    (:func:`resolve_agent_id`; ``GET /v1/convai/agents`` is called only when some agent has no
+    id written down). Raises :class:`AmbiguousAgentError`."""
+    wanted = any(a.agent_id(env) is None for a in agents)
+    live = LiveAgents.of(client.iter_agents(page_size=100)) if wanted else None
+    return _resolved(agents, env, live)
+
+
+def _resolved(agents: Sequence[AgentSpec], env: str, live: LiveAgents | None) -> dict[str, str]:
+    found = {a.slug: resolve_agent_id(a, env, live) for a in agents}
+    return {slug: agent_id for slug, agent_id in found.items() if agent_id}
 
 
 @dataclass
@@ -134,13 +209,19 @@ class _Lists:
     documents: Future[list[dict[str, Any]]] | None
     agents: Iterator[dict[str, Any]] | None
     tools: Future[list[dict[str, Any]]] | None = None
+    seen: list[dict[str, Any]] = field(default_factory=list)
 
     @classmethod
     def start(
-        cls, pool: ThreadPoolExecutor, client: ConvaiClient, agents: Sequence[AgentSpec], env: str
+        cls,
+        pool: ThreadPoolExecutor,
+        client: ConvaiClient,
+        agents: Sequence[AgentSpec],
+        env: str,
+        list_agents: bool = False,
     ) -> _Lists:
         """Submit the tests, documents and tools lists ``agents`` need; prepare the agents
-        list."""
+        list (always with ``list_agents``)."""
         tests = documents = tools = None
         if any(a.tests for a in agents):
             tests = pool.submit(_by_name, lambda: client.iter_tests(page_size=100))
@@ -148,30 +229,39 @@ class _Lists:
             documents = pool.submit(lambda: list(client.iter_documents()))
         if any(_uses_tools(a) for a in agents):
             tools = pool.submit(lambda: list(client.iter_tools(page_size=100)))
-        wanted = any(a.agent_id(env) is None for a in agents)
+        wanted = list_agents or any(a.agent_id(env) is None for a in agents)
         agent_pages = client.iter_agents(page_size=100) if wanted else None
         return cls(tests, documents, agent_pages, tools)
 
-    def managed_agents(self) -> Iterator[tuple[str, str]]:
-        """Yield ``(slug, agent id)`` for each managed agent as its page arrives; each slug
-        once (the first agent carrying its tag in list order, newest first)."""
-        seen: set[str] = set()
+    def first_tagged(self) -> Iterator[tuple[str, str]]:
+        """Yield ``(slug, agent id)`` for the first agent carrying each managed tag, as its
+        page arrives (a guess to start reading early: :meth:`live` has the whole list)."""
+        first: set[str] = set()
         for summary in self.agents or ():
-            for tag in summary.get("tags") or ():
-                slug = tag[len(MANAGED_TAG_PREFIX) :]
-                if tag.startswith(MANAGED_TAG_PREFIX) and slug not in seen:
-                    seen.add(slug)
-                    yield slug, summary["agent_id"]
+            self.seen.append(summary)
+            for slug in managed_slugs(summary.get("tags")):
+                if slug not in first:
+                    first.add(slug)
+                    yield slug, str(summary["agent_id"])
 
-    def index(self, agent_ids: Mapping[str, str]) -> RemoteIndex:
-        """Wait for the tests, documents and tools lists; the index with ``agent_ids``."""
+    def live(self) -> LiveAgents | None:
+        """Every managed agent listed (drains the list); ``None`` when it was not read."""
+        if self.agents is None:
+            return None
+        for _ in self.first_tagged():
+            pass
+        return LiveAgents.of(self.seen)
+
+    def index(self, agent_ids: Mapping[str, str], live: LiveAgents | None) -> RemoteIndex:
+        """Wait for the tests, documents and tools lists; the index with ``agent_ids`` and
+        ``live``."""
         tests = self.tests.result() if self.tests else {}
         documents = self.documents.result() if self.documents else None
         names = {test_id: name for name, test_id in tests.items()}
         by_name = {d["name"]: d["id"] for d in documents or ()}
         ids = frozenset(str(d["id"]) for d in documents) if documents is not None else None
         tools = ToolIndex(self.tools.result() if self.tools else ())
-        return RemoteIndex(agent_ids, tests, names, by_name, ids, tools)
+        return RemoteIndex(agent_ids, tests, names, by_name, ids, tools, live)
 
 
 def _uses_tools(agent: AgentSpec) -> bool:
@@ -218,23 +308,57 @@ def read_snapshot(
     *,
     concurrency: int = 8,
     on_agent: OnAgent | None = None,
+    list_agents: bool = False,
 ) -> Snapshot:
     """Read the remote state of ``agents`` in ``env``: the list calls and one GET per agent.
 
     Everything overlaps: the tests and documents lists run beside the agent reads, an agent
     with an id in ``agent.yaml`` is read at once, and an agent found by its managed tag is read
-    as soon as the page of ``GET /v1/convai/agents`` naming it arrives. The client's limiter
-    bounds the requests in flight. ``Snapshot.agents`` holds ``None`` for an agent still to be
-    created, in the order of ``agents``.
+    as soon as the page of ``GET /v1/convai/agents`` naming it arrives (one found through a
+    previous slug once the whole list is read). The client's limiter bounds the requests in
+    flight. ``Snapshot.agents`` holds ``None`` for an agent still to be created, in the order
+    of ``agents``. ``list_agents`` reads the agents list even when every id is pinned (the
+    plan's orphans need it; ``Snapshot.index.live``).
 
     ``on_agent(spec, remote, index)``, when given, is called in the calling thread for each
     agent as soon as its read and the list calls are done (in the order reads finish), so work
     on one agent overlaps the reads of the others.
 
     Raises ``SpecError`` at its ``agent.yaml`` line when an id written there does not exist
-    (``reference_check.missing_agent``), ``NotFoundError`` for one found by its tag, and any
-    ``ConvaiOpsError`` a list call or read raised (reads not yet started are cancelled).
+    (``reference_check.missing_agent``), ``NotFoundError`` for one found by its tag,
+    :class:`AmbiguousAgentError` (before ``on_agent`` is called) when two agents carry the tag
+    looked for, and any ``ConvaiOpsError`` a list call or read raised (reads not yet started
+    are cancelled).
     """
+    pool = ThreadPoolExecutor(max_workers=concurrency + 2)
+    try:
+        lists = _Lists.start(pool, client, agents, env, list_agents)
+        reads = _start_reads(pool, client, agents, env, lists)
+        index = lists.index({s: r.agent_id for s, r in reads.items()}, lists.live())
+        remote = _finish_reads(agents, reads, index, on_agent)
+    except BaseException:
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
+    return Snapshot(index, remote)
+
+
+@dataclass(frozen=True)
+class _Read:
+    agent_id: str
+    future: Future[RemoteAgent]
+
+
+def _start_reads(
+    pool: ThreadPoolExecutor,
+    client: ConvaiClient,
+    agents: Sequence[AgentSpec],
+    env: str,
+    lists: _Lists,
+) -> dict[str, _Read]:
+    """Start one read per agent that exists: pinned ones at once, tagged ones as their page
+    arrives; then, with the whole list, resolve every agent (:func:`resolve_agent_id`: raises
+    on an ambiguous tag) and start the reads still missing."""
 
     def read(agent_id: str, spec: AgentSpec | None = None) -> RemoteAgent:
         try:
@@ -244,31 +368,35 @@ def read_snapshot(
                 raise
             raise missing_agent(spec, env) from None
 
-    pool = ThreadPoolExecutor(max_workers=concurrency + 2)
-    try:
-        lists = _Lists.start(pool, client, agents, env)
-        reads = {a.slug: pool.submit(read, i, a) for a in agents if (i := a.agent_id(env))}
-        by_tag = {a.slug for a in agents} - set(reads)
-        found: dict[str, str] = {}
-        for slug, agent_id in lists.managed_agents():
-            found[slug] = agent_id
-            if slug in by_tag:
-                reads[slug] = pool.submit(read, agent_id)
-        index = lists.index(found)
-        specs = {a.slug: a for a in agents}
-        remote: dict[str, RemoteAgent | None] = {a.slug: None for a in agents}
-        slugs = {future: slug for slug, future in reads.items()}
+    reads = {a.slug: _Read(i, pool.submit(read, i, a)) for a in agents if (i := a.agent_id(env))}
+    by_tag = {a.slug for a in agents} - set(reads)
+    for slug, agent_id in lists.first_tagged():
+        if slug in by_tag and slug not in reads:
+            reads[slug] = _Read(agent_id, pool.submit(read, agent_id))
+    live = lists.live()
+    for spec in agents:
+        found = resolve_agent_id(spec, env, live)
+        if found and (spec.slug not in reads or reads[spec.slug].agent_id != found):
+            reads[spec.slug] = _Read(found, pool.submit(read, found))
+    return reads
+
+
+def _finish_reads(
+    agents: Sequence[AgentSpec],
+    reads: Mapping[str, _Read],
+    index: RemoteIndex,
+    on_agent: OnAgent | None,
+) -> dict[str, RemoteAgent | None]:
+    specs = {a.slug: a for a in agents}
+    remote: dict[str, RemoteAgent | None] = {a.slug: None for a in agents}
+    slugs = {r.future: slug for slug, r in reads.items()}
+    if on_agent is not None:
+        for spec in agents:
+            if spec.slug not in reads:
+                on_agent(spec, None, index)
+    for future in as_completed(slugs):
+        slug = slugs[future]
+        remote[slug] = future.result()
         if on_agent is not None:
-            for spec in agents:
-                if spec.slug not in reads:
-                    on_agent(spec, None, index)
-        for future in as_completed(slugs):
-            slug = slugs[future]
-            remote[slug] = future.result()
-            if on_agent is not None:
-                on_agent(specs[slug], remote[slug], index)
-    except BaseException:
-        pool.shutdown(wait=True, cancel_futures=True)
-        raise
-    pool.shutdown(wait=True)
-    return Snapshot(index, remote)
+            on_agent(specs[slug], remote[slug], index)
+    return remote

@@ -45,7 +45,8 @@ def unversioned_body(
 ) -> dict[str, Any]:
     """The PATCH body for main holding the plan's ungated changes, ``{}`` when there are none.
 
-    ``name`` / ``tags`` when changed (not for a new agent: its shell was created with them);
+    ``name`` / ``tags`` when changed (not for a new agent: its shell was created with them;
+    undeclared tags change only to re-tag an agent after ``convai-ops mv``);
     when any agent-wide setting or the attached tests changed, every declared agent-wide
     ``platform_settings`` field, plus ``testing.attached_tests`` (``[{"test_id"}]`` of
     ``tests``) when the attached tests changed.
@@ -56,11 +57,20 @@ def unversioned_body(
     if "name" in fields and planned.action != "create":
         body["name"] = desired.get("name")
     if "tags" in fields and planned.action != "create":
-        body["tags"] = sorted({*desired.get("tags", ()), managed_tag(spec.slug)})
+        body["tags"] = _tags(spec, desired, planned)
     if fields & _SETTINGS_PATHS:
         attach = tests if "tests" in fields else None
         body["platform_settings"] = _agent_wide_settings(desired, attach)
     return body
+
+
+def _tags(spec: AgentSpec, desired: Mapping[str, Any], planned: AgentPlan) -> list[str]:
+    """The declared tags and the managed one; when ``tags:`` is not declared (a re-tag after
+    ``convai-ops mv``), the live tags as the plan's change leaves them."""
+    if "tags" in desired:
+        return sorted({*desired["tags"], managed_tag(spec.slug)})
+    change = next(c for c in planned.ungated if c.path == ("tags",))
+    return list(change.after)
 
 
 def _agent_wide_settings(

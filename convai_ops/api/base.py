@@ -85,6 +85,9 @@ class BaseClient:
             before_sleep=self._before_sleep,
             retry_error_callback=_last_outcome,
         )
+        # A call that must not be repeated blindly (a create): only a 429, which the server
+        # answers before doing anything, is retried; a lost answer is the caller's to handle.
+        self._retrying_once = self._retrying.copy(retry=tenacity.retry_if_result(_is_429))
 
     def __repr__(self) -> str:
         return (
@@ -127,19 +130,22 @@ class BaseClient:
         files: Files | None = None,
         data: Mapping[str, str] | None = None,
         timeout: float | None = None,
+        repeatable: bool = True,
     ) -> Any:
         """Call ``method template`` and return the decoded body.
 
         ``template`` is a path such as ``/v1/convai/agents/{agent_id}``, filled from
         ``path_params``; ``None`` values in ``params`` are left out and sequences repeat the
         parameter. Returns decoded JSON, the text of a non-JSON body, or ``None`` for an empty
-        one. ``timeout`` (seconds) replaces the client's for this call. Raises the
+        one. ``timeout`` (seconds) replaces the client's for this call. ``repeatable=False``
+        (a create: sent twice it makes two) retries only a ``429``, never a timeout, a lost
+        connection or a 5xx, whose request may have been carried out. Raises the
         :class:`ApiError` subclass for the status (after retries), or
         :class:`ApiConnectionError` when the API could not be reached.
         """
         route = Route.of(method, template, path_params)
         request = self._build(route, params, json, files, data, timeout)
-        return _decode(self._send(route, request, stream=False), route)
+        return _decode(self._send(route, request, stream=False, repeatable=repeatable), route)
 
     @contextmanager
     def stream(
@@ -215,9 +221,12 @@ class BaseClient:
             timeout=httpx.USE_CLIENT_DEFAULT if timeout is None else timeout,
         )
 
-    def _send(self, route: Route, request: httpx.Request, *, stream: bool) -> httpx.Response:
+    def _send(
+        self, route: Route, request: httpx.Request, *, stream: bool, repeatable: bool = True
+    ) -> httpx.Response:
+        retrying = self._retrying if repeatable else self._retrying_once
         try:
-            response = self._retrying.copy()(self._attempt, route, request, stream)
+            response = retrying.copy()(self._attempt, route, request, stream)
         except httpx.TransportError as exc:
             raise error_for_no_answer(exc, route.method, route.path, secrets=self._secrets) from exc
         if response.is_error:
@@ -322,6 +331,10 @@ def _read_and_close(response: httpx.Response) -> None:
 def _log(route: Route, outcome: str, started: float) -> None:
     elapsed_ms = (time.perf_counter() - started) * 1000.0
     logger.debug("%s %s -> %s in %.0f ms", route.method, route.path, outcome, elapsed_ms)
+
+
+def _is_429(result: object) -> bool:
+    return isinstance(result, httpx.Response) and result.status_code == 429
 
 
 def _is_retryable_result(result: object) -> bool:

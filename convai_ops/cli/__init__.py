@@ -129,13 +129,15 @@ def _register_area_commands() -> None:
         conversations,
         doctor,
         init,
+        lifecycle,
         local,
         rollback,
         state,
         tests,
     )
 
-    for module in (apply, tests, state, conversations, ci, doctor, local, init, rollback):
+    modules = (apply, tests, state, conversations, ci, doctor, local, init, lifecycle, rollback)
+    for module in modules:
         for command in module.COMMANDS:
             cli.add_command(command)
 

@@ -26,6 +26,7 @@ Examples:
   convai-ops plan
   convai-ops plan --env production --detailed-exitcode
   convai-ops plan --format markdown > plan.md
+  convai-ops plan --format json | jq '.orphans'   # managed agents with no folder
 """
 
 EPILOG_APPLY = """\b
@@ -33,6 +34,7 @@ Examples:
   convai-ops apply                     # shows the plan, asks before applying
   convai-ops apply --auto-approve      # CI: no prompt
   convai-ops apply --target support    # one agent only
+  convai-ops apply --prune             # also delete the orphans the plan lists
   convai-ops plan --out plan.json && convai-ops apply plan.json
   convai-ops apply --target support --skip-tests --reason "test service down, refund hotfix"
 """
@@ -83,7 +85,12 @@ def warn_break_glass(break_glass: Any) -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Also save the plan as JSON, for `convai-ops apply FILE`.",
 )
-@click.option("--detailed-exitcode", is_flag=True, help="Exit 0 no changes, 2 changes, 1 error.")
+@click.option(
+    "--detailed-exitcode",
+    is_flag=True,
+    help="Exit 0 no changes, 2 changes, 1 error. Orphans count as changes only when "
+    "convai-ops.yaml has prune: true.",
+)
 @click.pass_context
 def plan(
     ctx: click.Context,
@@ -94,7 +101,8 @@ def plan(
     detailed_exitcode: bool,
     **flags: Any,
 ) -> int:
-    """Show, field by field, how the live agents differ from the repository."""
+    """Show, field by field, how the live agents differ from the repository, and the managed
+    agents that have no folder (orphans; not with --target)."""
     from convai_ops.plan import build_plan
     from convai_ops.render import render_plan
     from convai_ops.saved_plan import write_plan
@@ -104,13 +112,14 @@ def plan(
     from convai_ops.breakglass import flag_plan
 
     with make_client(settings) as client:
-        result, _ = build_plan(client, project, settings)
+        result, _ = build_plan(client, project, settings, orphans=not targets)
         result = flag_plan(client, result, settings.concurrency)
+    result = result.model_copy(update={"prune": project.config.prune})
     click.echo(render_plan(result, fmt, colour=sys.stdout.isatty()), nl=False)
     if out:
         write_plan(result, out)
         click.echo(f"Saved the plan to {out}; apply exactly it with: convai-ops apply {out}")
-    return EXIT_CHANGES if detailed_exitcode and result.has_changes else EXIT_OK
+    return EXIT_CHANGES if detailed_exitcode and result.has_work else EXIT_OK
 
 
 @click.command(epilog=EPILOG_APPLY)
@@ -125,6 +134,12 @@ def plan(
     "--target", "targets", multiple=True, metavar="SLUG", help="Only this agent (repeatable)."
 )
 @click.option("--auto-approve", is_flag=True, help="Apply without asking (for CI).")
+@click.option(
+    "--prune",
+    is_flag=True,
+    help="Also delete the orphans the plan lists: managed agents whose folder is gone "
+    "(as prune: true in convai-ops.yaml).",
+)
 @click.option(
     "--rebase",
     is_flag=True,
@@ -148,6 +163,7 @@ def apply(
     plan_file: Path | None,
     targets: tuple[str, ...],
     auto_approve: bool,
+    prune: bool,
     rebase: bool,
     cleanup: bool,
     test_timeout: float | None,
@@ -161,7 +177,8 @@ def apply(
     merge, or directly when nothing versioned changed.
 
     With PLAN (from `plan --out`), apply exactly that plan; refused if main or the repository
-    moved since.
+    moved since. With --prune (or prune: true in convai-ops.yaml), the orphans the plan lists
+    (managed agents whose folder is gone) are deleted after the changes; never without it.
 
     With --skip-tests --reason TEXT (break-glass, e.g. the test service is down), the change
     is merged without running tests; the reason, your git user and the commit are recorded in
@@ -176,10 +193,11 @@ def apply(
     project, settings = load(ctx, test_timeout=test_timeout, **flags)
     project = select_agents(project, targets)
     with make_client(settings) as client:
-        planned, snapshot = build_plan(client, project, settings)
+        planned, snapshot = build_plan(client, project, settings, orphans=not targets)
         planned = check_fresh(saved, planned, targets) if saved else planned
+        planned = planned.model_copy(update={"prune": prune or project.config.prune})
         click.echo(render_plan_text(planned, colour=sys.stdout.isatty()), nl=False)
-        if not planned.has_changes and not cleanup:
+        if not planned.has_work and not cleanup:
             return EXIT_OK
         if glass is not None:
             warn_break_glass(glass)
@@ -198,8 +216,21 @@ def apply(
         )
         with progress_reporter() as report:
             result = apply_plan(client, project, planned, snapshot.index, options, report)
-    click.echo(render_apply_result(result), nl=False)
-    return result.exit_code
+        click.echo(render_apply_result(result), nl=False)
+        pruned = _prune(client, planned)
+        return result.exit_code if pruned == EXIT_OK else pruned
+
+
+def _prune(client: Any, planned: Any) -> int:
+    """Delete the orphans of ``planned`` when prune is on (the user confirmed the plan)."""
+    if not planned.deletes:
+        return EXIT_OK
+    from convai_ops.prune import delete_orphans, prune_exit_code
+    from convai_ops.render import render_prune_result
+
+    outcomes = delete_orphans(client, planned.deletes)
+    click.echo(render_prune_result(outcomes), nl=False)
+    return prune_exit_code(outcomes)
 
 
 def confirm(auto_approve: bool, question: str = "Apply these changes?") -> None:

@@ -34,6 +34,7 @@ def load_agent(directory: Path, config: ProjectConfig) -> AgentSpec:
     check_ignore(doc, spec.ignore)
     documents = _knowledge_files(directory)
     _check_environments(doc, spec, config)
+    _check_tags(doc, spec, directory.name)
     _check_exclusive(doc, spec, bool(documents))
     prompt_file = _prompt_path(doc, spec, directory)
     agent = AgentSpec(
@@ -42,6 +43,7 @@ def load_agent(directory: Path, config: ProjectConfig) -> AgentSpec:
         name=spec.name,
         tags=tuple(spec.tags) if spec.tags is not None else None,
         environments=dict(spec.environments),
+        previous_slugs=tuple(spec.previous_slugs),
         prompt_file=prompt_file,
         conversation_config=_conversation_config(doc, spec, prompt_file),
         platform_settings=_managed(spec.platform_settings),
@@ -76,6 +78,27 @@ def _check_environments(doc: Document, spec: AgentFile, config: ProjectConfig) -
             if env not in known:
                 hint = did_you_mean(env, known) or f" (convai-ops.yaml lists: {', '.join(known)})"
                 raise doc.error((section, env), f"unknown environment {env!r}{hint}")
+
+
+_MANAGED_PREFIX = "convai-ops:"
+
+
+def _check_tags(doc: Document, spec: AgentFile, slug: str) -> None:
+    """``convai-ops:`` tags are convai-ops's own (the managed tag of each agent, added by
+    apply): refused in ``tags:`` and in an override's; an agent's ``previous_slugs`` never
+    name its own folder."""
+    lists = [((), spec.tags)] + [(("overrides", env), o.tags) for env, o in spec.overrides.items()]
+    for loc, tags in lists:
+        for index, tag in enumerate(tags or ()):
+            if tag.startswith(_MANAGED_PREFIX):
+                message = (
+                    f"{tag!r}: convai-ops: tags are convai-ops's own (it tags each agent "
+                    f"{_MANAGED_PREFIX}<folder name> itself); remove it"
+                )
+                raise doc.error((*loc, "tags", index), message)
+    if slug in spec.previous_slugs:
+        index = spec.previous_slugs.index(slug)
+        raise doc.error(("previous_slugs", index), f"{slug!r} is this folder's own name")
 
 
 def _check_exclusive(doc: Document, spec: AgentFile, has_files: bool) -> None:

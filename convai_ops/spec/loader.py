@@ -70,6 +70,7 @@ def load_config(root: Path) -> ProjectConfig:
         ignore=tuple(spec.ignore),
         concurrency=spec.concurrency,
         require_tests=spec.require_tests,
+        prune=spec.prune,
     )
 
 

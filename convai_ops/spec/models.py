@@ -55,6 +55,7 @@ class ProjectConfig(_Frozen):
 
     ``ignore`` holds JSON pointers (``/conversation_config/tts/voice_id``) never diffed;
     ``require_tests`` (default True): an agent without tests is not merged.
+    ``prune`` lets apply delete managed agents without a folder (orphans), after asking.
     """
 
     environments: dict[str, EnvironmentConfig] = Field(default_factory=dict)
@@ -62,6 +63,7 @@ class ProjectConfig(_Frozen):
     ignore: tuple[str, ...] = ()
     concurrency: int | None = None
     require_tests: bool = True
+    prune: bool = False
 
 
 class KnowledgeSpec(_Frozen):
@@ -144,9 +146,11 @@ class AgentSpec(_Frozen):
     ``workflow`` (``{nodes, edges, ...}``, the API's ``AgentWorkflowRequestModel``) are ``None``
     when not declared (then not managed); ``tool_specs`` holds the ``ToolSpec`` of each
     name of ``tools`` (set by ``load_project``). ``environments`` maps an environment to the
-    agent id there; ``overrides`` maps an environment to a patch of ``name``, ``tags``,
-    ``conversation_config``, ``platform_settings``. ``require_tests``: the agent's own
-    ``require_tests``, else convai-ops.yaml's (apply does not merge it without tests when True).
+    agent id there; ``previous_slugs`` are the folder names the agent had before
+    (``convai-ops mv``), newest last; ``overrides`` maps an environment to a patch of
+    ``name``, ``tags``, ``conversation_config``, ``platform_settings``. ``require_tests``: the
+    agent's own ``require_tests``, else convai-ops.yaml's (apply does not merge it without tests
+    when True).
     """
 
     slug: str
@@ -154,6 +158,7 @@ class AgentSpec(_Frozen):
     name: str
     tags: tuple[str, ...] | None = None
     environments: dict[str, str] = Field(default_factory=dict)
+    previous_slugs: tuple[str, ...] = ()
     prompt_file: Path | None = None
     conversation_config: dict[str, Any] = Field(default_factory=dict)
     platform_settings: dict[str, Any] = Field(default_factory=dict)

@@ -83,6 +83,7 @@ _POINTER = r"^(/([^~/]|~[01])*)+$"
 _URL = r"^https?://\S+$"
 _BASE_URL = r"^https?://"
 _VARIABLE = r"^[A-Za-z_][A-Za-z0-9_]*$"
+_SLUG = r"^[a-z0-9][a-z0-9_-]*$"
 PATTERN_HINTS: Mapping[str, str] = MappingProxyType(
     {
         _NAME: "is not a valid name (letters, digits, '.', '-', '_')",
@@ -90,12 +91,14 @@ PATTERN_HINTS: Mapping[str, str] = MappingProxyType(
         _URL: "is not an http(s) URL",
         _BASE_URL: "is not an http(s) URL",
         _VARIABLE: "is not an environment variable name",
+        _SLUG: "is not an agent slug (lowercase letters, digits, '-', '_')",
         r"^[a-zA-Z0-9_-]{1,64}$": "is not a tool name (letters, digits, '_', '-'; 1-64)",
     }
 )
 """What a value failing one of the file formats' patterns is told."""
 
 Name = Annotated[str, StringConstraints(pattern=_NAME)]
+Slug = Annotated[str, StringConstraints(pattern=_SLUG)]
 JsonPointer = Annotated[str, StringConstraints(pattern=_POINTER)]
 Text = Annotated[str, StringConstraints(min_length=1)]
 
@@ -138,6 +141,11 @@ class ProjectFile(_FileModel):
         description="apply merges an agent's change only when the agent has tests (else its "
         "gate would pass vacuously); false merges agents without tests (UNTESTED).",
     )
+    prune: bool = Field(
+        False,
+        description="apply deletes managed agents that have no folder (orphans), after asking; "
+        "as `apply --prune`.",
+    )
 
 
 class KnowledgeEntry(_FileModel):
@@ -166,6 +174,11 @@ class AgentFile(_FileModel):
     tags: list[str] | None = None
     environments: dict[Name, Text] = Field(
         default_factory=dict, description="Agent id per environment."
+    )
+    previous_slugs: list[Slug] = Field(
+        default_factory=list,
+        description="Folder names this agent had before (written by `convai-ops mv`): a live "
+        "agent tagged convai-ops:<previous slug> is this agent, re-tagged by the next apply.",
     )
     prompt_file: str | None = Field(
         None, min_length=1, description="Inlined at conversation_config.agent.prompt.prompt."

@@ -123,6 +123,8 @@ CASES = [
     Case("conversations show {conversation} --format yaml", applied=True),
     Case("conversations list", (1,), api="echo-401"),
     Case("conversations list --search Canada --agent support", applied=True),
+    Case("mv support helpdesk", api="none"),
+    Case(f"{APPLY} --prune", applied=True),
     Case("doctor", applied=True),
     Case("doctor", (1,), api="wrong-key"),
     Case("doctor", (1,), api="echo-401", own_process=True),

@@ -85,7 +85,7 @@ def test_agents_are_read_while_the_tests_list_is_still_loading(tmp_path: Path) -
         [
             _summary("agent-new", "team", managed_tag("support")),
             _summary("agent-assistant", managed_tag("assistant")),
-            _summary("agent-old", managed_tag("support")),
+            _summary("agent-old", managed_tag("retired")),
         ]
     )
     with _client(api) as client:
@@ -94,7 +94,7 @@ def test_agents_are_read_while_the_tests_list_is_still_loading(tmp_path: Path) -
     assert api.tests_list_saw_a_read == [True]
     found = {slug: agent.agent_id if agent else None for slug, agent in snapshot.agents.items()}
     assert found == {"assistant": "agent-assistant", "support": "agent-new"}
-    assert sorted(api.reads) == ["agent-assistant", "agent-new"]  # the older twin is not read
+    assert sorted(api.reads) == ["agent-assistant", "agent-new"]  # no folder's agent is not read
     assert snapshot.index.agent_ids == found
     assert snapshot.index.test_names == {"t1": "support/refund #00000000"}
 
