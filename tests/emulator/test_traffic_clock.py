@@ -9,6 +9,8 @@ from convai_ops.cli import cli
 from convai_ops.emulator import Emulator, EmulatorConfig
 from convai_ops.emulator.agents import create_agent
 from convai_ops.emulator.branches import create_branch
+from convai_ops.emulator.conversations import ConversationRecord, TurnRecord
+from convai_ops.emulator.core import LiveTraffic
 from convai_ops.emulator.deployments import deploy
 from convai_ops.emulator.traffic import MAX_BACKLOG, catch_up
 
@@ -66,3 +68,21 @@ def test_the_emulator_command_refuses_a_negative_rate() -> None:
     result = CliRunner().invoke(cli, ["emulator", "--traffic", "-1"])
     assert result.exit_code == 2
     assert "--traffic" in result.output
+
+
+def test_the_oldest_conversations_are_forgotten_beyond_the_cap() -> None:
+    live = LiveTraffic(cap=3)
+    for started, branch in [(5, "b1"), (1, "b1"), (3, "b2"), (4, "b2"), (2, "b1")]:
+        transcript = [TurnRecord(role="user", message="hi")]
+        record = ConversationRecord(
+            conversation_id=f"conv_{started}",
+            agent_id="agent_x",
+            start_time_unix_secs=started,
+            call_duration_secs=4,
+            transcript=transcript,
+            branch_id=branch,
+        )
+        live.add(record, started)
+    assert [started for _, started in live.conversations] == [3, 4, 5]
+    assert (live.calls_since("b1", 0), live.calls_since("b2", 0)) == (1, 2)
+    assert live.calls_since("b2", 4) == 1
