@@ -58,7 +58,7 @@ class ToolFile:
 def tool_hashes(files: Sequence[ToolFile]) -> dict[str, tuple[str, str]]:
     """``{tool id: (name, content hash)}`` of written (or reused) tool files: what a tool
     test's remote name was hashed with (``TestSpec.content_hash``). Reads each file."""
-    return {t.tool_id: (t.name, load_tool(read_document(t.path)).content_hash) for t in files}
+    return {t.tool_id: (t.name, load_tool(read_document(t.path)).identity_hash) for t in files}
 
 
 def tool_file_data(remote: Mapping[str, Any]) -> dict[str, Any]:

@@ -16,12 +16,14 @@ it is shared by the agents applied in parallel, so a tool two agents use is crea
 from __future__ import annotations
 
 import copy
+import hashlib
 import threading
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from convai_ops.dicts import json_equal
 from convai_ops.spec.defaults import fill_defaults
+from convai_ops.spec.models import canonical_json
 
 if TYPE_CHECKING:
     from convai_ops.api import ConvaiClient
@@ -55,6 +57,16 @@ def comparable(tool_config: Mapping[str, Any]) -> dict[str, Any]:
         return copy.deepcopy(dict(tool_config))
     filled: dict[str, Any] = fill_defaults(dict(tool_config), schema)
     return filled
+
+
+def identity_hash(body: Mapping[str, Any]) -> str:
+    """12 hex digits of the sha256 of a create-tool body (``{tool_config, response_mocks?}``)
+    with defaults filled (:func:`comparable`): equal for a file and the tool a GET answers."""
+    config = body.get("tool_config")
+    filled = {"tool_config": comparable(config) if isinstance(config, Mapping) else config}
+    if body.get("response_mocks"):
+        filled["response_mocks"] = _mocks(body["response_mocks"])
+    return hashlib.sha256(canonical_json(filled)).hexdigest()[:12]
 
 
 def _mocks(value: Any) -> list[Any]:

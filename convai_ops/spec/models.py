@@ -10,6 +10,7 @@ fresh copies, so callers may change what they get.
 from __future__ import annotations
 
 import difflib
+import functools
 import hashlib
 import json
 from pathlib import Path
@@ -100,14 +101,16 @@ class TestSpec(_Frozen):
     min_pass: int = Field(1, ge=1, le=50)
     body: dict[str, Any]
     tool_hash: str | None = None
+    tool: ToolSpec | None = None
 
     @property
     def content_hash(self) -> str:
         """First 12 hex digits of the sha256 of the body's canonical JSON, followed by the
-        ``tool_hash`` of the tool the test names (when it names one by ``{name: ...}``): the
-        same file gives the same remote test in every workspace, and a new one when its tool
-        changes."""
-        data = canonical_json(self.body) + (self.tool_hash or "").encode()
+        ``identity_hash`` of the tool the test names (when it names one by ``{name: ...}``;
+        else ``tool_hash``): the same file gives the same remote test in every workspace, and a
+        new one when its tool changes (not when the tool file merely spells out a default)."""
+        tool_hash = self.tool.identity_hash if self.tool is not None else self.tool_hash
+        data = canonical_json(self.body) + (tool_hash or "").encode()
         return hashlib.sha256(data).hexdigest()[:12]
 
     @property
@@ -130,6 +133,16 @@ class ToolSpec(_Frozen):
     path: Path
     body: dict[str, Any]
     content_hash: str
+
+    @functools.cached_property
+    def identity_hash(self) -> str:
+        """12 hex digits identifying the tool as the API holds it: the sha256 of the canonical
+        JSON of its ``tool_config`` and ``response_mocks`` with the response schema's defaults
+        filled in, so a file spelling out a default (as ``import`` writes it, or not) names
+        the same tool. Computed on first use (it reads the API schema)."""
+        from convai_ops.workspace_tools import identity_hash
+
+        return identity_hash(self.body)
 
     @property
     def tool_config(self) -> dict[str, Any]:

@@ -102,7 +102,7 @@ def _agent_error(agent: AgentSpec, index: int, message: str) -> SpecError:
 
 
 def bind_tools(agent: AgentSpec, tools: tuple[ToolSpec, ...]) -> AgentSpec:
-    """``agent`` with its ``tool_specs`` and the ``tool_hash`` of each test naming a tool.
+    """``agent`` with its ``tool_specs`` and the ``tool`` of each test naming a tool.
 
     Raises :class:`SpecError` for an unknown tool in ``tools:`` (agent.yaml) or in a test's
     ``referenced_tool.name`` (the test file), and for a test naming a tool its agent's
@@ -127,4 +127,4 @@ def _bind_test(agent: AgentSpec, test: TestSpec, by_name: dict[str, ToolSpec]) -
         listed = ", ".join(agent.tools) or "none"
         message = f"{name!r} is not a tool of agent {agent.slug} (its tools: {listed})"
         raise read_document(test.path).error(where, message)
-    return test.model_copy(update={"tool_hash": by_name[name].content_hash})
+    return test.model_copy(update={"tool": by_name[name]})

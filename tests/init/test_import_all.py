@@ -4,15 +4,19 @@ loopback HTTP against the emulator)."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from ruamel.yaml import YAML
 
 from convai_ops.emulator import EmulatorServer
-from tests.helpers import Runner
-from tests.init.conftest import create_agent, post
+from tests.helpers import Runner, cli_runner
+from tests.init.conftest import KEY, create_agent, post
+
+REPO = Path(__file__).resolve().parents[2]
 
 WEBHOOK = {
     "type": "webhook",
@@ -175,3 +179,34 @@ def test_two_agents_with_one_free_managed_tag_both_get_folders_and_the_clash_is_
     assert _agent_yaml(folder, "billing")["environments"] == {"staging": first}
     assert _agent_yaml(folder, "billing-2")["environments"] == {"staging": second}
     assert f"+ agents/billing-2/ <- {second}  (slug 'billing' was taken)" in out
+
+
+def test_agents_another_checkout_applied_import_with_no_changes(
+    cli: Runner,
+    server: EmulatorServer,
+    folder: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The bundled example (a tool file that leaves defaults out, a tool test naming it) is
+    applied from one checkout; a new repository made by init + import --all plans no change:
+    the imported tool file spells the tool differently, yet names the same remote tests."""
+    example = tmp_path / "example"
+    example.mkdir()
+    for part in ("agents", "tools"):
+        shutil.copytree(REPO / part, example / part)
+    shutil.copy(REPO / "convai-ops.yaml", example / "convai-ops.yaml")
+    applier = cli_runner(example, server.url, KEY, monkeypatch, capsys)
+    code, out, err = applier("apply", "--auto-approve")
+    assert code == 0, out + err
+
+    assert cli("init", "--env", f"staging={server.url}")[0] == 0
+    code, out, err = cli("import", "--all")
+    assert code == 0, out + err
+    assert "not created by convai-ops" not in out
+    assert (folder / "tools" / "lookup_order.yaml").read_text() != (
+        REPO / "tools" / "lookup_order.yaml"
+    ).read_text()
+    code, out, err = cli("plan", "--detailed-exitcode")
+    assert code == 0, out + err

@@ -82,13 +82,28 @@ def test_a_tool_test_names_its_tool_and_hashes_its_content(sample: Path) -> None
     project = load_project(sample)
     test = next(t for t in project.agent("support").tests if t.type == "tool")
     assert test.tool_name == "lookup_order"
-    assert test.tool_hash == project.tool("lookup_order").content_hash
+    assert test.tool == project.tool("lookup_order")
     assert project.agent("support").tool_specs == (project.tool("lookup_order"),)
     path = sample / "tools" / "lookup_order.yaml"
     path.write_text(path.read_text().replace("by its number", "by number"))
     again = next(t for t in load_project(sample).agent("support").tests if t.type == "tool")
     assert again.body == test.body
     assert again.content_hash != test.content_hash  # a new remote test for the new tool
+
+
+def test_a_tool_file_spelling_out_a_default_names_the_same_tool(sample: Path) -> None:
+    """The remote test name follows the tool as the API holds it, so a file written by import
+    (defaults spelled out or left out) keeps the tests' remote names."""
+    path = sample / "tools" / "lookup_order.yaml"
+    before = load_project(sample)
+    text = path.read_text()
+    assert "    method: GET\n" in text  # the default, spelled out (import leaves it out)
+    path.write_text(text.replace("    method: GET\n", "", 1))
+    after = load_project(sample)
+    assert after.tool("lookup_order").content_hash != before.tool("lookup_order").content_hash
+    assert after.tool("lookup_order").identity_hash == before.tool("lookup_order").identity_hash
+    hashes = [[t.content_hash for t in p.agent("support").tests] for p in (before, after)]
+    assert hashes[0] == hashes[1]
 
 
 def test_a_tool_test_naming_an_unknown_tool(sample: Path) -> None:
