@@ -23,8 +23,9 @@ nothing is written unless they pass.
 
 Break-glass (``ApplyOptions.break_glass``, ``--skip-tests --reason``): no test runs (step 5
 reports none), the merge goes ahead, the branch description carries the record that plan and
-drift read back (:mod:`convai_ops.breakglass`), and the outcome says ``UNTESTED``. A gate that
-refuses an agent without tests must let such a run through.
+drift read back, the metadata PATCH on main adds the marker tag ``convai-ops-untested`` (a
+tested merge removes it; :mod:`convai_ops.breakglass`), and the outcome says ``UNTESTED``. A
+gate that refuses an agent without tests must let such a run through.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from convai_ops.agent_branches import archive_matching
 from convai_ops.errors import (
@@ -58,7 +59,7 @@ from convai_ops.stage import (
     stage_agent,
     sync_agent_tools,
 )
-from convai_ops.state import RemoteAgent, RemoteIndex, map_bounded
+from convai_ops.state import UNTESTED_TAG, RemoteAgent, RemoteIndex, map_bounded
 from convai_ops.testing import SyncedTest, TestReport, sync_tests
 from convai_ops.unversioned import needs_tests, unversioned_body
 
@@ -186,7 +187,7 @@ def _stage_and_merge(ctx: ApplyContext, planned: AgentPlan) -> AgentOutcome:
     if not spec.tests and spec.require_tests and ctx.options.break_glass is None:
         return _not_merged_untested(ctx, slug, staged)  # --skip-tests merges it anyway
     merged = merge_into_main(ctx, spec, staged)
-    merged = _patch_metadata(ctx, spec, merged, planned, staged.tests)
+    merged = _patch_metadata(ctx, spec, merged, planned, staged.tests, merged=True)
     _verify(ctx, spec, merged, staged.tests)
     ctx.report(slug, f"merged into main ({_tested(ctx, report)})")
     message = UNTESTED_MERGE if ctx.options.break_glass else ""
@@ -232,7 +233,7 @@ def _write_directly(ctx: ApplyContext, planned: AgentPlan) -> AgentOutcome:
         names = ", ".join(v.name for v in report.failed)
         ctx.report(spec.slug, f"tests failed on main ({names}): nothing written")
         return AgentOutcome(spec.slug, "tests_failed", agent_id, report=report)
-    _verify(ctx, spec, _patch_metadata(ctx, spec, main, planned, tests), tests)
+    _verify(ctx, spec, _patch_metadata(ctx, spec, main, planned, tests, merged=False), tests)
     message = (
         f"{len(report.verdicts)} test(s) passed on main; written directly (no branch)"
         if report and report.verdicts
@@ -250,24 +251,48 @@ def _patch_metadata(
     main: RemoteAgent,
     planned: AgentPlan,
     tests: Sequence[SyncedTest],
+    *,
+    merged: bool,
 ) -> RemoteAgent:
     """What no version holds (name, tags, agent-wide platform settings, attached ``tests``;
     ``unversioned.unversioned_body``) is written on main with one ``PATCH
     /v1/convai/agents/{id}`` without ``branch_id``, its ``version_description`` naming the
     commit as the branch's does (``drift`` reads it back: ``applied_commit``); returns main
-    as the PATCH answered it (unchanged when there is nothing to write)."""
-    body = unversioned_body(spec, ctx.options.environment, planned, tests)
+    as the PATCH answered it (unchanged when there is nothing to write).
+
+    After a merge (``merged``) the same PATCH adds the break-glass marker tag (under
+    ``--skip-tests``) or removes it (tested), so it is sent whenever the marker must change;
+    a direct write leaves the marker as main has it (:mod:`convai_ops.breakglass`)."""
+    untested = (ctx.options.break_glass is not None) if merged else None
+    live_tags = [str(t) for t in main.config.get("tags") or ()]
+    body = unversioned_body(
+        spec, ctx.options.environment, planned, tests, live_tags=live_tags, untested=untested
+    )
     if not body:
         return main
     recorded = {**body, "version_description": ctx.options.description}  # names the commit
     written = RemoteAgent(main.agent_id, ctx.client.update_agent(main.agent_id, recorded))
+    _report_written(ctx, spec.slug, body, planned, live_tags)
+    return written
+
+
+def _report_written(
+    ctx: ApplyContext, slug: str, body: dict[str, Any], planned: AgentPlan, live: list[str]
+) -> None:
+    """Say what the metadata PATCH wrote: the planned fields, and the marker tag's change."""
+    planned_fields = {c.path[0] for c in planned.ungated}
     fields = sorted(
         f"{key}.{sub}" if isinstance(value, dict) else key
         for key, value in body.items()
+        if key != "tags" or "tags" in planned_fields
         for sub in (value if isinstance(value, dict) else [key])
     )
-    ctx.report(spec.slug, f"wrote on main, not gated by tests: {', '.join(fields)}")
-    return written
+    if fields:
+        ctx.report(slug, f"wrote on main, not gated by tests: {', '.join(fields)}")
+    marked = UNTESTED_TAG in body.get("tags", live)
+    if marked != (UNTESTED_TAG in live):
+        done = "tagged" if marked else "removed the tag"
+        ctx.report(slug, f"{done} {UNTESTED_TAG} on main (plan and drift read it)")
 
 
 def _verify(

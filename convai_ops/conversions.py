@@ -35,7 +35,7 @@ from convai_ops.spec import (
 from convai_ops.spec.defaults import SECTION_SCHEMAS, strip_defaults, strip_list_defaults
 from convai_ops.spec.schema import validator
 from convai_ops.spec.yamlio import field_name
-from convai_ops.state import MANAGED_TAG_PREFIX, managed_tag
+from convai_ops.state import MANAGED_TAG_PREFIX, UNTESTED_TAG, managed_tag
 
 if TYPE_CHECKING:
     pass
@@ -235,8 +235,9 @@ def _one_tools_field(config: dict[str, Any]) -> None:
         _pop(config, drop)
 
 
-def _tags(data: dict[str, Any], tags: list[str], slug: str) -> list[str]:
+def _tags(data: dict[str, Any], live: list[str], slug: str) -> list[str]:
     managed = managed_tag(slug)
+    tags = [t for t in live if t != UNTESTED_TAG]  # the break-glass marker: convai-ops's own
     if managed in tags:  # convai-ops: tags are its own, never declared (validate refuses them)
         data["tags"] = [t for t in tags if not t.startswith(MANAGED_TAG_PREFIX)]
         return []

@@ -120,15 +120,17 @@ def detect_drift(
     """Read the live agents of ``project`` in ``env`` and the commits their main was applied
     from, and report their drift (see the module docstring).
     Also which mains hold a change merged with ``--skip-tests`` (``breakglass.flag_drift``:
-    main's versions and the merged branch are read).
+    for agents carrying the marker tag only, main's versions and the merged branch are read).
 
     Raises ``ApiError`` (``NotFoundError`` when an id in agent.yaml does not exist).
     """
-    from convai_ops.breakglass import flag_drift
+    from convai_ops.breakglass import flag_drift, marked_slugs
 
     snapshot = read_snapshot(client, project.agents, env, concurrency=concurrency)
+    marked = marked_slugs(snapshot)
     if not in_repository(project.root):
-        return flag_drift(client, drift_of(project, snapshot, env, note=NOT_IN_GIT), concurrency)
+        report = drift_of(project, snapshot, env, note=NOT_IN_GIT)
+        return flag_drift(client, report, marked, concurrency)
     live = [(slug, remote) for slug, remote in snapshot.agents.items() if remote is not None]
 
     def applied_of(item: tuple[str, RemoteAgent]) -> AppliedCommit:
@@ -138,7 +140,7 @@ def detect_drift(
     report = drift_against(
         project, snapshot, env, {s: a for (s, _), a in zip(live, found, strict=True)}
     )
-    return flag_drift(client, report, concurrency)
+    return flag_drift(client, report, marked, concurrency)
 
 
 def drift_of(project: Project, snapshot: Snapshot, env: str, *, note: str = "") -> DriftReport:

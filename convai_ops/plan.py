@@ -4,8 +4,9 @@
 ``state.read_snapshot`` read; it makes no API call. Both sides are first turned into *views*
 holding only what the repository declares:
 
-- ``name``, ``tags`` (when declared; the managed tag ``convai-ops:<slug>`` is always added),
-  the declared subsets of ``conversation_config`` and ``platform_settings``;
+- ``name``, ``tags`` (when declared; the managed tag ``convai-ops:<slug>`` is always added,
+  the live break-glass marker ``convai-ops-untested`` never compared), the declared subsets
+  of ``conversation_config`` and ``platform_settings``;
 - ``knowledge_base``: the sorted document names (content-addressed for local files);
 - ``tests``: the sorted remote test names (content-addressed) attached to the agent;
 - ``workflow`` (when declared): the whole graph on both sides, response defaults filled in
@@ -68,6 +69,7 @@ from convai_ops.orphans import Orphan, create_hint, find_orphans
 from convai_ops.reference_check import check_references
 from convai_ops.spec.defaults import SECTION_SCHEMAS, fill_defaults
 from convai_ops.state import (
+    UNTESTED_TAG,
     RemoteAgent,
     RemoteIndex,
     Snapshot,
@@ -312,7 +314,7 @@ def _retag(spec: AgentSpec, tags: Any) -> list[FieldChange]:
     """When ``tags:`` is not declared: the change re-tagging an agent still carrying the tag of
     a previous slug (``convai-ops mv``): its tags with the old managed tags replaced by the new
     one (its other tags kept); none when it carries no old tag."""
-    live = sorted(str(t) for t in tags or ())
+    live = sorted(str(t) for t in tags or () if t != UNTESTED_TAG)  # apply keeps the marker
     old = {managed_tag(p) for p in spec.previous_slugs} & set(live)
     if not old:
         return []
@@ -384,8 +386,8 @@ def remote_view(
     """The live ``config`` (a GET agent body) reduced to the paths ``desired`` declares."""
     declared = {k: v for k, v in desired.items() if k in _CONFIG_KEYS}
     view: dict[str, Any] = with_list_defaults(project_onto(dict(config), declared), like=desired)
-    if "tags" in view:
-        view["tags"] = sorted(view["tags"] or [])
+    if "tags" in view:  # the break-glass marker is convai-ops's own, never declared
+        view["tags"] = sorted(t for t in view["tags"] or [] if t != UNTESTED_TAG)
     if "workflow" in desired:
         view["workflow"] = workflow_view(config.get("workflow"))
     if "knowledge_base" in desired:

@@ -41,6 +41,7 @@ from convai_ops.spec.defaults import (
 from convai_ops.spec.yamlio import read_document
 from convai_ops.state import (
     MANAGED_TAG_PREFIX,
+    UNTESTED_TAG,
     document_name,
     managed_tag,
     read_snapshot,
@@ -229,7 +230,9 @@ def _pulled_list(declared: list[Any], live: list[Any], path: KeyPath) -> list[An
 
 
 def _pulled_tags(declared: list[str], live: Sequence[str], slug: str) -> list[str]:
-    wanted = [t for t in live if not t.startswith(MANAGED_TAG_PREFIX)]  # convai-ops's own
+    wanted = [  # convai-ops's own: managed tags and the break-glass marker
+        t for t in live if not t.startswith(MANAGED_TAG_PREFIX) and t != UNTESTED_TAG
+    ]
     kept = [t for t in declared if t in wanted]
     return kept + [t for t in wanted if t not in kept]
 

@@ -17,7 +17,9 @@
    must hold the target's versioned config. A target lacking keys main holds outside lists
    and the workflow is refused before anything is written (a write deep-merges objects, so it
    cannot remove them). ``--skip-tests --reason`` (``ApplyOptions.
-   break_glass``) skips the tests and records why, as apply does.
+   break_glass``) skips the tests and records why, as apply does. After the merge, one
+   ``PATCH /v1/convai/agents/{id}`` (tags only) adds the break-glass marker tag (under
+   ``--skip-tests``) or removes it (tested), when main's tags do not already say so.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 from convai_ops.agent_branches import create_named_branch
 from convai_ops.apply import UNTESTED_MERGE, AgentOutcome
-from convai_ops.breakglass import parse_untested
+from convai_ops.breakglass import UNTESTED_TAG, marked_tags, parse_untested
 from convai_ops.dicts import json_equal
 from convai_ops.errors import NotFoundError, UsageError, VerifyError
 from convai_ops.field_diff import is_item_segment
@@ -251,9 +253,24 @@ def run_rollback(ctx: ApplyContext, spec: AgentSpec, plan: RollbackPlan) -> Agen
         return AgentOutcome(spec.slug, "tests_failed", staged.agent_id, branch_id, report=report)
     merged = merge_into_main(ctx, spec, staged)
     _verify(spec, merged, plan)
+    _mark(ctx, spec, merged)
     message = UNTESTED_MERGE if ctx.options.break_glass else ""
     ctx.report(spec.slug, f"rolled back main to version {plan.target_version_id}")
     return AgentOutcome(spec.slug, "merged", staged.agent_id, branch_id, False, report, message)
+
+
+def _mark(ctx: ApplyContext, spec: AgentSpec, main: RemoteAgent) -> None:
+    """After the merge, put the break-glass marker tag on main (``--skip-tests``) or take it
+    off (tested) with ``PATCH /v1/convai/agents/{id}`` (tags only); nothing sent when main's
+    tags already say so (:mod:`convai_ops.breakglass`)."""
+    untested = ctx.options.break_glass is not None
+    tags = marked_tags(main.config.get("tags"), untested)
+    if tags is None:
+        return
+    body = {"tags": tags, "version_description": ctx.options.description}
+    ctx.client.update_agent(main.agent_id, body)
+    done = "tagged" if untested else "removed the tag"
+    ctx.report(spec.slug, f"{done} {UNTESTED_TAG} on main (plan and drift read it)")
 
 
 def _stage(ctx: ApplyContext, spec: AgentSpec, plan: RollbackPlan) -> Staged:

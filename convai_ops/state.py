@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "MANAGED_TAG_PREFIX",
+    "UNTESTED_TAG",
     "LiveAgents",
     "RemoteAgent",
     "RemoteIndex",
@@ -50,6 +51,9 @@ __all__ = [
 ]
 
 MANAGED_TAG_PREFIX = "convai-ops:"
+#: The tag a break-glass merge leaves on the agent until a tested merge (no colon: never a
+#: managed tag; :mod:`convai_ops.breakglass`). Never declared in agent.yaml, never compared.
+UNTESTED_TAG = "convai-ops-untested"
 
 T = TypeVar("T")
 OnAgent = Callable[["AgentSpec", "RemoteAgent | None", "RemoteIndex"], None]

@@ -15,7 +15,8 @@ import copy
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from convai_ops.state import managed_tag
+from convai_ops.breakglass import with_marker
+from convai_ops.state import UNTESTED_TAG, managed_tag
 from convai_ops.versioning import split_platform_settings
 
 if TYPE_CHECKING:
@@ -41,7 +42,13 @@ def needs_tests(planned: AgentPlan) -> bool:
 
 
 def unversioned_body(
-    spec: AgentSpec, env: str, planned: AgentPlan, tests: Sequence[SyncedTest]
+    spec: AgentSpec,
+    env: str,
+    planned: AgentPlan,
+    tests: Sequence[SyncedTest],
+    *,
+    live_tags: Sequence[str] = (),
+    untested: bool | None = None,
 ) -> dict[str, Any]:
     """The PATCH body for main holding the plan's ungated changes, ``{}`` when there are none.
 
@@ -50,14 +57,22 @@ def unversioned_body(
     when any agent-wide setting or the attached tests changed, every declared agent-wide
     ``platform_settings`` field, plus ``testing.attached_tests`` (``[{"test_id"}]`` of
     ``tests``) when the attached tests changed.
+
+    ``untested`` sets the break-glass marker tag (``breakglass.UNTESTED_TAG``) on main:
+    ``True`` after a ``--skip-tests`` merge, ``False`` after a tested one, ``None`` to keep it
+    as ``live_tags`` (main's tags as read) have it. ``tags`` is then sent whenever the marker
+    changes, even when nothing declared did (main's other tags are kept).
     """
     fields = {c.path[0] for c in planned.ungated}
     desired = spec.desired(env)
     body: dict[str, Any] = {}
     if "name" in fields and planned.action != "create":
         body["name"] = desired.get("name")
+    marked = UNTESTED_TAG in live_tags if untested is None else untested
     if "tags" in fields and planned.action != "create":
-        body["tags"] = _tags(spec, desired, planned)
+        body["tags"] = with_marker(_tags(spec, desired, planned), marked)
+    elif (UNTESTED_TAG in live_tags) != marked:
+        body["tags"] = with_marker(live_tags, marked)
     if fields & _SETTINGS_PATHS:
         attach = tests if "tests" in fields else None
         body["platform_settings"] = _agent_wide_settings(desired, attach)

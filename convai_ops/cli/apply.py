@@ -109,11 +109,11 @@ def plan(
 
     project, settings = load(ctx, **flags)
     project = select_agents(project, targets)
-    from convai_ops.breakglass import flag_plan
+    from convai_ops.breakglass import flag_plan, marked_slugs
 
     with make_client(settings) as client:
-        result, _ = build_plan(client, project, settings, orphans=not targets)
-        result = flag_plan(client, result, settings.concurrency)
+        result, snapshot = build_plan(client, project, settings, orphans=not targets)
+        result = flag_plan(client, result, marked_slugs(snapshot), settings.concurrency)
     result = result.model_copy(update={"prune": project.config.prune})
     click.echo(render_plan(result, fmt, colour=sys.stdout.isatty()), nl=False)
     if out:

@@ -80,13 +80,15 @@ def _check_environments(doc: Document, spec: AgentFile, config: ProjectConfig) -
                 raise doc.error((section, env), f"unknown environment {env!r}{hint}")
 
 
-_MANAGED_PREFIX = "convai-ops:"
+_MANAGED_PREFIX = "convai-ops:"  # state.MANAGED_TAG_PREFIX
+_UNTESTED_TAG = "convai-ops-untested"  # state.UNTESTED_TAG, the break-glass marker
 
 
 def _check_tags(doc: Document, spec: AgentFile, slug: str) -> None:
-    """``convai-ops:`` tags are convai-ops's own (the managed tag of each agent, added by
-    apply): refused in ``tags:`` and in an override's; an agent's ``previous_slugs`` never
-    name its own folder."""
+    """``convai-ops:`` tags and the break-glass marker ``convai-ops-untested`` are
+    convai-ops's own (the managed tag of each agent, added by apply; the marker of a
+    ``--skip-tests`` merge): refused in ``tags:`` and in an override's; an agent's
+    ``previous_slugs`` never name its own folder."""
     lists = [((), spec.tags)] + [(("overrides", env), o.tags) for env, o in spec.overrides.items()]
     for loc, tags in lists:
         for index, tag in enumerate(tags or ()):
@@ -94,6 +96,12 @@ def _check_tags(doc: Document, spec: AgentFile, slug: str) -> None:
                 message = (
                     f"{tag!r}: convai-ops: tags are convai-ops's own (it tags each agent "
                     f"{_MANAGED_PREFIX}<folder name> itself); remove it"
+                )
+                raise doc.error((*loc, "tags", index), message)
+            if tag == _UNTESTED_TAG:
+                message = (
+                    f"{tag!r} is convai-ops's own (apply --skip-tests puts it on the agent, a "
+                    "tested apply removes it); remove it"
                 )
                 raise doc.error((*loc, "tags", index), message)
     if slug in spec.previous_slugs:
