@@ -105,6 +105,13 @@ __all__ = ["COMMANDS"]
     type=click.Path(dir_okay=False, path_type=Path),
     help="Append every request and its status to this file as JSON lines (no key values).",
 )
+@click.option(
+    "--live-branch-archive",
+    type=click.Choice(["refuse", "to-main"]),
+    default="refuse",
+    show_default=True,
+    help="Archiving a branch that holds live traffic: refused (400), or its share goes to main.",
+)
 def emulator(host: str, port: int, **knobs: Any) -> int:
     """Serve a local ElevenLabs API emulator (the /v1/convai surface convai-ops uses).
 
@@ -131,6 +138,7 @@ def emulator(host: str, port: int, **knobs: Any) -> int:
         protect_main=knobs["protect_main"],
         rag_index_delay_s=knobs["rag_index_delay"],
         request_log_file=knobs["request_log_file"],
+        live_branch_archive=knobs["live_branch_archive"],
     )
     click.echo(f"ElevenLabs API emulator on http://{host}:{port} (Ctrl-C to stop)", err=True)
     serve(config, host, port)

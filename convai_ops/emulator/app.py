@@ -10,6 +10,7 @@ from convai_ops.emulator import (
     routes_agents,
     routes_branches,
     routes_conversations,
+    routes_deployments,
     routes_invocations,
     routes_kb,
     routes_rag,
@@ -28,6 +29,7 @@ __all__ = ["create_app"]
 ROUTERS = (
     routes_agents.router,
     routes_branches.router,
+    routes_deployments.router,
     routes_tests.router,
     routes_invocations.router,
     routes_rag.router,  # before routes_kb: /knowledge-base/rag-index is not a document id

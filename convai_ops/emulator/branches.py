@@ -18,6 +18,9 @@
   (``identical_merge="refuse"``) or commits nothing (``"commit-nothing"``).
 - A merge into a protected branch (``admin_perms_required``) answers ``403``: the emulated key
   has no admin permissions. So does lifting a branch's protection.
+- Archiving a branch that holds live traffic (a PATCH, or a merge archiving its source) is
+  refused or moves its share to main: knob ``live_branch_archive``
+  (:mod:`convai_ops.emulator.deployments`).
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ from convai_ops.emulator.agents import (
 )
 from convai_ops.emulator.configtree import Conflict, three_way
 from convai_ops.emulator.core import Emulator
+from convai_ops.emulator.deployments import check_archivable, release_archived
 from convai_ops.emulator.problems import InvalidRequest, bad_request, conflict, forbidden
 from convai_ops.emulator.store import Agent, Branch, Version
 
@@ -136,6 +140,9 @@ def update_branch(emu: Emulator, agent: Agent, branch: Branch, body: dict[str, A
     if body.get("is_archived") is not None:
         if body["is_archived"] and branch.id == agent.main_branch_id:
             raise bad_request("cannot_archive_main_branch", "The main branch cannot be archived.")
+        if body["is_archived"]:
+            check_archivable(emu, agent, branch)
+            release_archived(agent, branch)
         branch.is_archived = body["is_archived"]
     wanted = body.get("protection_status")
     if wanted is not None:
@@ -215,6 +222,8 @@ def merge_branch(emu: Emulator, agent: Agent, plan: MergePlan, *, archive_source
     ``identical_merge="commit-nothing"``) no commit, answering the target's tip as it is."""
     if plan.target.protection_status == ADMIN_ONLY:
         raise _admin_needed(agent, plan.target, "merge into it")
+    if archive_source and plan.source.id != agent.main_branch_id:
+        check_archivable(emu, agent, plan.source)
     if plan.identical:
         return _merge_identical(emu, agent, plan, archive_source=archive_source)
     source_tip = emu.store.versions[plan.source.tip_version_id]
@@ -246,4 +255,5 @@ def _merge_identical(
 
 def _archive_source(agent: Agent, plan: MergePlan, archive_source: bool) -> None:
     if archive_source and plan.source.id != agent.main_branch_id:
+        release_archived(agent, plan.source)
         plan.source.is_archived = True

@@ -48,6 +48,10 @@ class EmulatorConfig:
             facts only once it is indexed.
         request_log_file: JSON-lines file every request is appended to (method, path, query,
             status; never a key's value). ``None``: no file.
+        live_branch_archive: archiving a branch that holds live traffic (directly or by a
+            merge that archives its source): ``"refuse"`` (default) answers
+            ``400 branch_has_live_traffic``; ``"to-main"`` archives it and gives its share to
+            main. BEHAVIOUR.md: "Live traffic" (inferred).
     """
 
     latency_ms: float = 0.0
@@ -64,6 +68,7 @@ class EmulatorConfig:
     protect_main: bool = False
     rag_index_delay_s: float = 3.0
     request_log_file: Path | None = None
+    live_branch_archive: Literal["refuse", "to-main"] = "refuse"
 
     def __post_init__(self) -> None:
         _require(self.latency_ms >= 0, "latency_ms must be >= 0")
@@ -83,6 +88,10 @@ class EmulatorConfig:
         _require(
             self.identical_merge in ("refuse", "commit-nothing"),
             "identical_merge must be 'refuse' or 'commit-nothing'",
+        )
+        _require(
+            self.live_branch_archive in ("refuse", "to-main"),
+            "live_branch_archive must be 'refuse' or 'to-main'",
         )
 
 

@@ -86,6 +86,7 @@ class Agent(BaseModel):
     versioned: bool = True
     main_branch_id: str
     agent_wide: dict[str, Any] = Field(default_factory=dict)
+    traffic_split: dict[str, float] = Field(default_factory=dict)
 
 
 class Test(BaseModel):

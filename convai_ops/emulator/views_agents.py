@@ -12,6 +12,7 @@ from convai_ops.emulator.agents import agent_config, resolved_config, resolved_v
 from convai_ops.emulator.branches import MergePlan, ancestors
 from convai_ops.emulator.configtree import MISSING, Conflict, deep_merge
 from convai_ops.emulator.core import ACCESS_INFO, Emulator
+from convai_ops.emulator.deployments import live_share
 from convai_ops.emulator.store import Agent, Branch, Version
 
 __all__ = [
@@ -110,7 +111,7 @@ def _branch_common(agent: Agent, branch: Branch) -> dict[str, Any]:
         "is_archived": branch.is_archived,
         "protection_status": branch.protection_status,
         "access_info": dict(ACCESS_INFO),
-        "current_live_percentage": 100 if branch.id == agent.main_branch_id else 0,
+        "current_live_percentage": live_share(agent, branch.id),
     }
 
 
