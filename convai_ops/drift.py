@@ -50,6 +50,7 @@ class AgentDrift:
     agent_id: str | None
     version_id: str | None = None
     changes: tuple[FieldChange, ...] = ()
+    main_branch_id: str | None = None  # for the traffic split warning
 
     @property
     def status(self) -> str:
@@ -92,7 +93,9 @@ def drift_of(project: Project, snapshot: Snapshot, env: str) -> DriftReport:
     """The drift in ``snapshot`` (pure; the plan's comparison, kept for existing agents)."""
     plan = make_plan(project, snapshot, env)
     agents = tuple(
-        AgentDrift(a.slug, a.agent_id, a.base_version_id, a.changes if a.agent_id else ())
+        AgentDrift(
+            a.slug, a.agent_id, a.base_version_id, a.changes if a.agent_id else (), a.main_branch_id
+        )
         for a in plan.agents
     )
     return DriftReport(env, agents)

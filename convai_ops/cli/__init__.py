@@ -123,9 +123,9 @@ class _Obj(dict[str, Any]):
 
 
 def _register_area_commands() -> None:
-    from convai_ops.cli import apply, ci, conversations, doctor, local, state, tests
+    from convai_ops.cli import apply, canary, ci, conversations, doctor, local, state, tests
 
-    for module in (apply, tests, state, conversations, ci, doctor, local):
+    for module in (apply, tests, state, conversations, ci, doctor, local, canary):
         for command in module.COMMANDS:
             cli.add_command(command)
 

@@ -31,6 +31,7 @@ Examples:
   convai-ops apply --auto-approve      # CI: no prompt
   convai-ops apply --target support    # one agent only
   convai-ops plan --out plan.json && convai-ops apply plan.json
+  convai-ops apply --canary 20         # after tests pass, 20% of live callers first
 """
 
 
@@ -71,6 +72,7 @@ def plan(
     project = select_agents(project, targets)
     with make_client(settings) as client:
         result, _ = build_plan(client, project, settings)
+        warn_traffic(client, result, settings)
     click.echo(render_plan(result, fmt, colour=sys.stdout.isatty()), nl=False)
     if out:
         write_plan(result, out)
@@ -105,6 +107,19 @@ def plan(
     type=click.FloatRange(min=1),
     help="Seconds to wait for test runs (env: CONVAI_OPS_TEST_TIMEOUT; default 1200).",
 )
+@click.option(
+    "--canary",
+    "canary_percent",
+    type=click.FloatRange(0, 100, min_open=True, max_open=True),
+    metavar="PERCENT",
+    help="After the tests pass, deploy the branch to PERCENT of live traffic and merge only "
+    "if callers did as well as on main (other settings: the environment's canary: block).",
+)
+@click.option(
+    "--ignore-traffic-split",
+    is_flag=True,
+    help="Merge even into an agent whose live traffic is split by someone else.",
+)
 @click.pass_context
 def apply(
     ctx: click.Context,
@@ -115,6 +130,8 @@ def apply(
     rebase: bool,
     cleanup: bool,
     test_timeout: float | None,
+    canary_percent: float | None,
+    ignore_traffic_split: bool,
     **flags: Any,
 ) -> int:
     """Stage each change on a new agent branch, run the agent's tests there, and merge into
@@ -123,7 +140,13 @@ def apply(
     merge, or directly when nothing versioned changed.
 
     With PLAN (from `plan --out`), apply exactly that plan; refused if main or the repository
-    moved since."""
+    moved since.
+
+    With --canary PERCENT (or a canary: block for the environment in convai-ops.yaml), a
+    branch whose tests passed first serves PERCENT of live callers; it is merged (main back to
+    100%) when every metric holds against main, rolled back (branch 0%, kept, exit 3) as soon
+    as one is worse. A split made by someone else makes apply refuse to merge unless
+    --ignore-traffic-split."""
     from convai_ops.plan import build_plan
     from convai_ops.render import render_plan_text
     from convai_ops.saved_plan import check_fresh, read_plan
@@ -134,6 +157,7 @@ def apply(
     with make_client(settings) as client:
         planned, snapshot = build_plan(client, project, settings)
         planned = check_fresh(saved, planned, targets) if saved else planned
+        warn_traffic(client, planned, settings)
         click.echo(render_plan_text(planned, colour=sys.stdout.isatty()), nl=False)
         if not planned.has_changes and not cleanup:
             return EXIT_OK
@@ -146,10 +170,37 @@ def apply(
         options = ApplyOptions.from_settings(
             settings, commit=info.describe() if info else None, rebase=rebase, cleanup=cleanup
         )
+        options = with_traffic_options(
+            options, project, settings, canary_percent, ignore_traffic_split
+        )
         with progress_reporter() as report:
             result = apply_plan(client, project, planned, snapshot.index, options, report)
     click.echo(render_apply_result(result), nl=False)
     return result.exit_code
+
+
+def warn_traffic(client: Any, planned: Any, settings: Any) -> None:
+    """Print (stderr) the traffic split warnings of the plan's existing agents."""
+    from convai_ops.canary_traffic import split_warnings
+
+    refs = [(a.slug, a.agent_id, a.main_branch_id) for a in planned.agents if a.main_branch_id]
+    for line in split_warnings(client, refs, settings.concurrency):
+        click.echo(line, err=True)
+
+
+def with_traffic_options(
+    options: Any, project: Any, settings: Any, percent: float | None, ignore_split: bool
+) -> Any:
+    """``options`` with the canary (``--canary`` over the environment's ``canary:`` block)
+    and ``--ignore-traffic-split``."""
+    from dataclasses import replace
+
+    from convai_ops.canary_config import CanaryConfig
+
+    block = project.config.environments.get(settings.environment)
+    configured = block.canary.config() if block is not None and block.canary else None
+    canary = (configured or CanaryConfig()).with_percent(percent) if percent or configured else None
+    return replace(options, canary=canary, ignore_traffic_split=ignore_split)
 
 
 def _confirm(auto_approve: bool) -> None:
