@@ -112,6 +112,16 @@ __all__ = ["COMMANDS"]
     show_default=True,
     help="Archiving a branch that holds live traffic: refused (400), or its share goes to main.",
 )
+@click.option(
+    "--traffic",
+    "traffic_rate",
+    type=click.FloatRange(min=0),
+    default=0.0,
+    show_default=True,
+    metavar="RATE",
+    help="Synthetic live conversations per second per agent, split between its branches as "
+    "deployed, judged by its evaluation criteria (0: none; deterministic given --seed).",
+)
 def emulator(host: str, port: int, **knobs: Any) -> int:
     """Serve a local ElevenLabs API emulator (the /v1/convai surface convai-ops uses).
 
@@ -120,6 +130,7 @@ def emulator(host: str, port: int, **knobs: Any) -> int:
       convai-ops emulator --port 8765 &
       export ELEVENLABS_API_KEY=sk_local_0123456789abcdef  # any key of 16+ characters
       ELEVENLABS_BASE_URL=http://127.0.0.1:8765 convai-ops plan
+      convai-ops emulator --traffic 5 --seed 7   # 5 live conversations/s per agent
     """
     from convai_ops.emulator import EmulatorConfig, serve
 
@@ -139,6 +150,7 @@ def emulator(host: str, port: int, **knobs: Any) -> int:
         rag_index_delay_s=knobs["rag_index_delay"],
         request_log_file=knobs["request_log_file"],
         live_branch_archive=knobs["live_branch_archive"],
+        traffic_rate=knobs["traffic_rate"],
     )
     click.echo(f"ElevenLabs API emulator on http://{host}:{port} (Ctrl-C to stop)", err=True)
     serve(config, host, port)

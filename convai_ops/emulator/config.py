@@ -52,6 +52,8 @@ class EmulatorConfig:
             merge that archives its source): ``"refuse"`` (default) answers
             ``400 branch_has_live_traffic``; ``"to-main"`` archives it and gives its share to
             main. BEHAVIOUR.md: "Live traffic" (inferred).
+        traffic_rate: synthetic live conversations per second per agent, split between its
+            branches as deployed (:mod:`convai_ops.emulator.traffic`); 0 (default): none.
     """
 
     latency_ms: float = 0.0
@@ -69,6 +71,7 @@ class EmulatorConfig:
     rag_index_delay_s: float = 3.0
     request_log_file: Path | None = None
     live_branch_archive: Literal["refuse", "to-main"] = "refuse"
+    traffic_rate: float = 0.0
 
     def __post_init__(self) -> None:
         _require(self.latency_ms >= 0, "latency_ms must be >= 0")
@@ -81,6 +84,7 @@ class EmulatorConfig:
         _require(self.test_delay_s >= 0, "test_delay_s must be >= 0")
         _require(0 <= self.nondeterminism <= 1, "nondeterminism must be between 0 and 1")
         _require(self.rag_index_delay_s >= 0, "rag_index_delay_s must be >= 0")
+        _require(self.traffic_rate >= 0, "traffic_rate must be >= 0")
         _require(
             self.agent_wide_on_branch in ("live", "dropped"),
             "agent_wide_on_branch must be 'live' or 'dropped'",

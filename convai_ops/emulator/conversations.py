@@ -30,6 +30,10 @@ carrying the tag ``convai-ops:<slug>`` (the newest such agent; the tag ``convai-
 puts on the agents it creates), and answers that agent's id, name and main branch. A record
 whose agent does not exist (yet) is still listed, with the placeholder id
 ``unresolved:<slug>`` (see :func:`placeholder_agent_id`).
+
+**Which branch and version.** A record may name the ``branch_id`` and ``version_id`` it ran on
+(the synthetic live conversations of :mod:`convai_ops.emulator.traffic` do); without them it
+is answered with its agent's main branch and main's current version.
 """
 
 from __future__ import annotations
@@ -95,6 +99,8 @@ class ConversationRecord(_Record):
     dynamic_variables: dict[str, str | int | float | bool] = Field(default_factory=dict)
     transcript: list[TurnRecord]
     analysis: AnalysisRecord | None = None
+    branch_id: str | None = None
+    version_id: str | None = None
 
     @model_validator(mode="after")
     def _one_agent_and_start(self) -> ConversationRecord:

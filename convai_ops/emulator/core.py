@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import bisect
+import heapq
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from convai_ops.emulator.config import EmulatorConfig
@@ -12,7 +14,7 @@ from convai_ops.emulator.conversations import ConversationRecord, load_conversat
 from convai_ops.emulator.request_log import RequestLogFile
 from convai_ops.emulator.store import Store, load_store, save_store
 
-__all__ = ["ACCESS_INFO", "Emulator", "RequestLogEntry"]
+__all__ = ["ACCESS_INFO", "MAX_LIVE_CONVERSATIONS", "Emulator", "LiveTraffic", "RequestLogEntry"]
 
 #: Who the emulated key is. Its role is ``editor``, not ``admin``: a merge into a protected
 #: branch (``admin_perms_required``) answers 403, so what the API says of the key must agree.
@@ -47,13 +49,38 @@ class RequestLogEntry:
     outbound: bool = False
 
 
-class Emulator:
-    """State of one emulated API: ``config``, ``store``, ``request_log``, ``lock`` and the
-    recorded ``conversations`` (each with its start in Unix seconds, newest first).
+#: At most this many synthetic live conversations are kept; older ones are forgotten.
+MAX_LIVE_CONVERSATIONS = 50_000
 
-    Every read or write of ``store`` happens while holding ``lock`` (re-entrant). The
-    conversations are read once, from ``config.conversations_file`` or the bundled fixture, and
-    survive :meth:`reset` (raises ``ValueError`` for a malformed file).
+Dated = tuple[ConversationRecord, int]
+
+
+@dataclass
+class LiveTraffic:
+    """Synthetic live conversations (:mod:`convai_ops.emulator.traffic`): ``conversations``
+    oldest first, each with its start in Unix seconds; ``cursors`` maps an agent id to the
+    time its traffic started and how many conversations it has had."""
+
+    conversations: list[Dated] = field(default_factory=list)
+    cursors: dict[str, tuple[float, int]] = field(default_factory=dict)
+
+    def add(self, record: ConversationRecord, started: int) -> None:
+        """Keep ``record`` in start order, forgetting the oldest beyond the cap."""
+        bisect.insort(self.conversations, (record, started), key=lambda pair: pair[1])
+        excess = len(self.conversations) - MAX_LIVE_CONVERSATIONS
+        if excess > 0:
+            del self.conversations[:excess]
+
+
+class Emulator:
+    """State of one emulated API: ``config``, ``store``, ``request_log``, ``lock``, the
+    recorded ``conversations`` (each with its start in Unix seconds, newest first) and the
+    synthetic ``live`` ones (see :meth:`all_conversations`).
+
+    Every read or write of ``store`` and ``live`` happens while holding ``lock`` (re-entrant).
+    The recorded conversations are read once, from ``config.conversations_file`` or the bundled
+    fixture, and survive :meth:`reset` (raises ``ValueError`` for a malformed file); the live
+    ones belong to the agents and are forgotten with them.
     """
 
     def __init__(self, config: EmulatorConfig | None = None) -> None:
@@ -66,6 +93,13 @@ class Emulator:
         )
         log_file = self.config.request_log_file
         self.log_file = RequestLogFile(log_file, self.config.api_key) if log_file else None
+        self.live = LiveTraffic()
+
+    def all_conversations(self) -> list[Dated]:
+        """Recorded and live conversations with their starts, newest first (call under
+        ``lock``)."""
+        live = reversed(self.live.conversations)
+        return list(heapq.merge(self.conversations, live, key=lambda pair: -pair[1]))
 
     def record(self, entry: RequestLogEntry, *, request_key: str = "") -> None:
         """Append ``entry`` to :attr:`request_log` and, with ``config.request_log_file``, to
@@ -92,8 +126,10 @@ class Emulator:
             save_store(self.store, self.config.state_file)
 
     def reset(self) -> None:
-        """Forget every agent, test, document and tool, and clear the request log."""
+        """Forget every agent, test, document and tool, the live conversations, and clear the
+        request log."""
         with self.lock:
             self.store = Store()
             self.request_log.clear()
+            self.live = LiveTraffic()
             self.save()

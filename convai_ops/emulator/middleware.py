@@ -6,7 +6,10 @@
 3. injected failure with probability ``fail_rate`` -> ``500 internal_error``;
 4. API key check on ``xi-api-key`` -> ``401 needs_authorization`` (missing) or
    ``401 invalid_api_key`` (not the configured key, or shorter than ``MIN_KEY_LENGTH``);
-5. the route; after a successful POST/PATCH/PUT/DELETE the state file is written before the
+5. with ``traffic_rate`` > 0, the synthetic live conversations that came due are generated
+   (:func:`convai_ops.emulator.traffic.catch_up`), so the request sees them and they ran on
+   the state that was live before it;
+6. the route; after a successful POST/PATCH/PUT/DELETE the state file is written before the
    answer leaves.
 
 Every request, whatever its fate, is appended to ``Emulator.request_log`` (and to the request
@@ -30,6 +33,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from convai_ops.emulator.config import MIN_KEY_LENGTH
 from convai_ops.emulator.core import Emulator, RequestLogEntry
 from convai_ops.emulator.problems import error_body
+from convai_ops.emulator.traffic import catch_up
 
 __all__ = ["EmulatorMiddleware", "TokenBucket"]
 
@@ -84,6 +88,8 @@ class EmulatorMiddleware:
         if refusal is not None:
             await _send_json(capture, *refusal)
             return
+        if self.emulator.config.traffic_rate > 0:
+            catch_up(self.emulator)
         try:
             await self.app(scope, _replay(raw, receive), capture)
         except Exception:

@@ -44,18 +44,25 @@ def get_conversation_histories_route(
     summary_mode: Literal["exclude", "include"] = "exclude",
     search: str | None = None,
     sort_direction: Literal["asc", "desc"] = "desc",
+    branch_id: str | None = None,
+    version_id: str | None = None,
 ) -> dict[str, Any]:
     """``GetConversationsPageResponseModel``: newest first (``sort_direction``), filtered by
-    agent, call result, start time (Unix seconds, bounds exclusive), duration (inclusive),
-    language, tools called and ``search`` (substring of any transcript message, any case);
-    cursor pages. Other filters of the document are accepted and ignored."""
+    agent, branch and version it ran on, call result, start time (Unix seconds, bounds
+    exclusive), duration (inclusive), language, tools called and ``search`` (substring of any
+    transcript message, any case); cursor pages. Other filters of the document are accepted
+    and ignored."""
     with emu.lock:
-        resolved = [(record, resolve_agent(emu, record), at) for record, at in emu.conversations]
+        resolved = [
+            (record, resolve_agent(emu, record), at) for record, at in emu.all_conversations()
+        ]
     include = summary_mode == "include"
     wanted = [
         conversation_summary(record, at, agent, with_summary=include)
         for record, agent, at in resolved
         if (agent_id is None or agent.agent_id == agent_id)
+        and (branch_id is None or agent.branch_id == branch_id)
+        and (version_id is None or agent.version_id == version_id)
         and _result_and_time(
             record, at, call_successful, call_start_after_unix, call_start_before_unix
         )
@@ -98,7 +105,9 @@ def text_search_conversation_messages_route(
     agents = set(visited_agent_ids or ()) | ({agent_id} if agent_id else set())
     branches = set(visited_agent_branch_ids or ()) | ({branch_id} if branch_id else set())
     with emu.lock:
-        resolved = [(record, resolve_agent(emu, record), at) for record, at in emu.conversations]
+        resolved = [
+            (record, resolve_agent(emu, record), at) for record, at in emu.all_conversations()
+        ]
     candidates = [
         Candidate(record, agent, at)
         for record, agent, at in resolved
@@ -141,7 +150,7 @@ def _mentions(record: ConversationRecord, text: str) -> bool:
 
 
 def _find(emu: Emu, conversation_id: str) -> tuple[ConversationRecord, int]:
-    for record, started in emu.conversations:
+    for record, started in emu.all_conversations():
         if record.conversation_id == conversation_id:
             return record, started
     raise not_found("conversation", conversation_id)

@@ -15,6 +15,7 @@ import uvicorn
 from convai_ops.emulator.app import create_app
 from convai_ops.emulator.config import EmulatorConfig
 from convai_ops.emulator.core import Emulator
+from convai_ops.emulator.traffic import TrafficTicker
 
 __all__ = ["UVICORN_OPTIONS", "EmulatorServer", "run_in_thread", "serve"]
 
@@ -62,12 +63,27 @@ def serve(config: EmulatorConfig | None = None, host: str = "127.0.0.1", port: i
       second-best reply.
     - ``conversations_file`` (None): recorded conversations to serve instead of the bundled
       ones.
+    - ``traffic_rate`` (0): synthetic live conversations per second per agent, generated in
+      the background and before each request (:mod:`convai_ops.emulator.traffic`).
     """
     sock = _listening_socket(host, port)
+    uv_config = _uvicorn_config(config, host, port)
+    ticker = _ticker(uv_config)
     try:
-        uvicorn.Server(_uvicorn_config(config, host, port)).run(sockets=[sock])
+        uvicorn.Server(uv_config).run(sockets=[sock])
     finally:
+        ticker.stop()
         sock.close()
+
+
+def _ticker(uv_config: uvicorn.Config) -> TrafficTicker:
+    """Start the synthetic live traffic's background clock (a no-op thread at rate 0 is not
+    started)."""
+    emulator: Emulator = uv_config.app.state.emulator  # type: ignore[union-attr]
+    ticker = TrafficTicker(emulator)
+    if emulator.config.traffic_rate > 0:
+        ticker.start()
+    return ticker
 
 
 def _listening_socket(host: str, port: int) -> socket.socket:
@@ -97,6 +113,7 @@ def run_in_thread(
     server = uvicorn.Server(uv_config)
     sock = _listening_socket(host, port)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    ticker = _ticker(uv_config)
     try:
         thread.start()
         _wait_started(server, thread)
@@ -105,6 +122,7 @@ def run_in_thread(
         shown = f"[{host}]" if ":" in host else host
         yield EmulatorServer(url=f"http://{shown}:{bound_port}", emulator=emulator)
     finally:
+        ticker.stop()
         server.should_exit = True
         thread.join(timeout=_START_TIMEOUT_S)
         sock.close()

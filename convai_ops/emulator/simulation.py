@@ -18,10 +18,13 @@ Given a ``simulation_specification``:
    emulator executes no tools) and its result is an error saying so. Replies never depend on a
    tool's result.
 5. Analysis: every criterion of the agent's ``platform_settings.evaluation.criteria`` and of
-   ``extra_evaluation_criteria`` is judged on the new agent messages joined by spaces with
-   :func:`convai_ops.emulator.llm.judge` (as simulation test conditions are). ``call_successful``
-   is ``failure`` when a criterion failed, ``success`` when all passed, ``unknown`` without
-   criteria. Data collection is not emulated (empty results).
+   ``extra_evaluation_criteria`` is judged on the new agent messages
+   (:mod:`convai_ops.emulator.analysis`: a criterion starting "When/If ...," applies only when
+   the caller raised it). ``call_successful`` is ``failure`` when a criterion failed,
+   ``success`` when one passed, ``unknown`` otherwise. Data collection is not emulated.
+
+:func:`converse` plays a :class:`Script` against any version (the synthetic live
+conversations of :mod:`convai_ops.emulator.traffic` use it).
 
 The stream sends one JSON line per turn: a list of the turn's new messages (the greeting alone
 first), then one line ``{"analysis": {...}}``.
@@ -31,18 +34,19 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from convai_ops.emulator.agents import resolved_config, version_at
+from convai_ops.emulator.analysis import analyse
 from convai_ops.emulator.core import Emulator
 from convai_ops.emulator.invocations import snapshot_of
-from convai_ops.emulator.llm import judge, sentences
+from convai_ops.emulator.llm import sentences
 from convai_ops.emulator.llm_tools import ToolCall, choose_tool
 from convai_ops.emulator.runner import AgentSnapshot, run_test
-from convai_ops.emulator.store import Agent
+from convai_ops.emulator.store import Agent, Version
 
-__all__ = ["Simulation", "simulate"]
+__all__ = ["Script", "Simulation", "converse", "simulate"]
 
 _RESULT_TYPES = frozenset({"client", "webhook", "mcp", "system"})
 _CALL_TYPES = frozenset({"system", "webhook", "client", "mcp", "workflow", "smb"})
@@ -72,27 +76,50 @@ class Simulation:
         yield json.dumps({"analysis": self.analysis}).encode() + b"\n"
 
 
+@dataclass(frozen=True)
+class Script:
+    """What the caller of a conversation says: ``lines`` one per turn after ``history``, with
+    ``dynamic_variables``; ``tool_mocks`` answer tools by name (others fail: not run);
+    ``extra_criteria`` are judged beside the agent's own."""
+
+    lines: Sequence[str]
+    history: Sequence[Message] = ()
+    dynamic_variables: Mapping[str, Any] | None = None
+    tool_mocks: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    extra_criteria: Sequence[Mapping[str, Any]] = ()
+
+
 def simulate(emu: Emulator, agent: Agent, body: Mapping[str, Any]) -> Simulation:
     """Run the simulation ``body`` (a validated request) against main; see the module doc."""
-    version = version_at(emu, agent)
+    spec = body["simulation_specification"]
+    script = Script(
+        lines=_user_lines(spec.get("simulated_user_config") or {}, body.get("new_turns_limit")),
+        history=[dict(entry) for entry in spec.get("partial_conversation_history") or []],
+        dynamic_variables=spec.get("dynamic_variables"),
+        tool_mocks=spec.get("tool_mock_config") or {},
+        extra_criteria=body.get("extra_evaluation_criteria") or [],
+    )
+    return converse(emu, agent, version_at(emu, agent), script)
+
+
+def converse(emu: Emulator, agent: Agent, version: Version, script: Script) -> Simulation:
+    """Play ``script`` against the agent at ``version`` (the documents and tools it can use
+    now) and analyse the new messages (:func:`convai_ops.emulator.analysis.analyse`)."""
     config = resolved_config(version.config)
     snapshot = snapshot_of(emu, config)
-    spec = body["simulation_specification"]
-    history = [dict(entry) for entry in spec.get("partial_conversation_history") or []]
-    script = _user_lines(spec.get("simulated_user_config") or {}, body.get("new_turns_limit"))
     test = {
-        "chat_history": history,
-        "simulation_scenario": "\n".join(script),
-        "simulation_max_turns": max(1, len(script)),
-        "dynamic_variables": spec.get("dynamic_variables"),
+        "chat_history": [dict(entry) for entry in script.history],
+        "simulation_scenario": "\n".join(script.lines),
+        "simulation_max_turns": max(1, len(script.lines)),
+        "dynamic_variables": script.dynamic_variables,
     }
     played = run_test("simulation", test, snapshot, run_tools=False).agent_responses
-    mocks = spec.get("tool_mock_config") or {}
-    grouped = _with_tool_calls(played, snapshot, mocks)
+    grouped = _with_tool_calls(played, snapshot, script.tool_mocks)
     metadata = {"agent_id": agent.id, "branch_id": version.branch_id, "version_id": version.id}
-    turns = _decorated(grouped, metadata if agent.versioned else {"agent_id": agent.id}, history)
-    criteria = [*_agent_criteria(config), *(body.get("extra_evaluation_criteria") or [])]
-    return Simulation(turns, _analysis([m for t in turns for m in t], criteria))
+    shown = metadata if agent.versioned else {"agent_id": agent.id}
+    turns = _decorated(grouped, shown, script.history)
+    criteria = [*_agent_criteria(config), *script.extra_criteria]
+    return Simulation(turns, analyse([m for t in turns for m in t], criteria))
 
 
 def _user_lines(user: Mapping[str, Any], limit: int | None) -> list[str]:
@@ -189,42 +216,3 @@ def _decorated(
             shaped.append(entry)
         out.append(tuple(shaped))
     return tuple(out)
-
-
-def _analysis(transcript: Sequence[Message], criteria: Sequence[Mapping[str, Any]]) -> Message:
-    spoken = " ".join(
-        str(m["message"]) for m in transcript if m["role"] == "agent" and m["message"]
-    )
-    results = {}
-    for criterion in criteria:
-        verdict = judge(str(criterion.get("conversation_goal_prompt") or ""), spoken)
-        results[str(criterion["id"])] = {
-            "criteria_id": str(criterion["id"]),
-            "result": "success" if verdict.success else "failure",
-            "rationale": verdict.summary,
-        }
-    outcomes = {item["result"] for item in results.values()}
-    successful = "failure" if "failure" in outcomes else "success" if outcomes else "unknown"
-    return {
-        "evaluation_criteria_results": results,
-        "data_collection_results": {},
-        "evaluation_criteria_results_list": list(results.values()),
-        "data_collection_results_list": [],
-        "call_successful": successful,
-        "transcript_summary": _summary(transcript),
-        "call_summary_title": _title(transcript),
-    }
-
-
-def _summary(transcript: Sequence[Message]) -> str:
-    said = [m for m in transcript if m["message"]]
-    users = sum(1 for m in said if m["role"] == "user")
-    agents = [m for m in said if m["role"] == "agent"]
-    text = f"The simulated user sent {users} message(s); the agent answered {len(agents)} time(s)."
-    return f'{text} Last agent message: "{agents[-1]["message"]}"' if agents else text
-
-
-def _title(transcript: Sequence[Message]) -> str:
-    first = next((m["message"] for m in transcript if m["role"] == "user" and m["message"]), "")
-    text = str(first) or "Simulated conversation"
-    return text if len(text) <= 60 else text[:57] + "..."

@@ -35,8 +35,13 @@ class ResolvedAgent:
 
 
 def resolve_agent(emu: Emulator, record: ConversationRecord) -> ResolvedAgent:
-    """Return the agent of ``record`` as the store holds it now (call under ``emu.lock``)."""
+    """Return the agent of ``record`` as the store holds it now (call under ``emu.lock``); a
+    record naming its ``branch_id`` keeps its branch and version."""
     agent = _stored_agent(emu, record)
+    if record.branch_id is not None:
+        name = agent.name if agent else record.agent_name
+        agent_id = agent.id if agent else str(record.agent_id)
+        return ResolvedAgent(agent_id, name, record.branch_id, record.version_id)
     if agent is None:
         agent_id = record.agent_id or placeholder_agent_id(str(record.agent))
         return ResolvedAgent(agent_id, record.agent_name)
