@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from convai_ops.canary_stats import Decision
     from convai_ops.plan import AgentPlan
     from convai_ops.stage import ApplyContext, Staged
+    from convai_ops.testing import TestReport
 
 __all__ = [
     "Analysed",
@@ -115,7 +116,9 @@ def progress(judged: Status) -> str:
     return f"canary{step} {canary.share:g}%: {counts or judged.decision.reason}{left}"
 
 
-def _rolled_back(ctx: ApplyContext, slug: str, canary: Canary, judged: Status) -> AgentOutcome:
+def _rolled_back(
+    ctx: ApplyContext, slug: str, canary: Canary, judged: Status, report: TestReport | None = None
+) -> AgentOutcome:
     from convai_ops.apply import AgentOutcome
 
     message = (
@@ -123,7 +126,9 @@ def _rolled_back(ctx: ApplyContext, slug: str, canary: Canary, judged: Status) -
         f"branch {canary.name} ({canary.branch_id}) kept at 0%"
     )
     ctx.report(slug, message)
-    return AgentOutcome(slug, "rolled_back", canary.agent_id, canary.branch_id, message=message)
+    return AgentOutcome(
+        slug, "rolled_back", canary.agent_id, canary.branch_id, report=report, message=message
+    )
 
 
 def run_canary(ctx: ApplyContext, planned: AgentPlan, staged: Staged) -> AgentOutcome | None:
@@ -143,7 +148,7 @@ def run_canary(ctx: ApplyContext, planned: AgentPlan, staged: Staged) -> AgentOu
         ctx.report(slug, progress(judged))
         happened, canary = advance(client, judged)
         if happened == "rolled_back":
-            return _rolled_back(ctx, slug, canary, judged)
+            return _rolled_back(ctx, slug, canary, judged, staged.report)
         if happened == "merge":
             restore_main(client, canary)
             ctx.report(slug, "canary holds on every metric: merging, main back to 100%")

@@ -291,6 +291,7 @@ _OUTCOME = {
     "merged": "merged",
     "written": "written directly (no versioned change)",
     "tests_failed": "blocked by failing tests",
+    "rolled_back": "rolled back by their canary",
     "error": "failed with an error",
     "unchanged": "unchanged",
 }
