@@ -175,7 +175,7 @@ def _stage_and_merge(ctx: ApplyContext, planned: AgentPlan) -> AgentOutcome:
             slug, "tests_failed", staged.agent_id, branch_id, staged.created, report
         )
     if ctx.options.canary is not None and not staged.created:
-        from convai_ops.canary_run import run_canary
+        from convai_ops.canary.run import run_canary
 
         held = run_canary(ctx, planned, staged)
         if held is not None:
@@ -208,7 +208,7 @@ def _traffic_checked(ctx: ApplyContext, planned: AgentPlan) -> ApplyContext:
     context whose branch description carries the canary's plan."""
     if planned.agent_id is None:
         return ctx
-    from convai_ops.canary_run import check_traffic, with_canary_description
+    from convai_ops.canary.run import check_traffic, with_canary_description
 
     check_traffic(ctx, planned)
     return with_canary_description(ctx, planned)

@@ -37,7 +37,7 @@ from convai_ops.workspace_tools import main_tool_ids, resolve_tools
 
 if TYPE_CHECKING:
     from convai_ops.api import ConvaiClient
-    from convai_ops.canary_config import CanaryConfig
+    from convai_ops.canary.config import CanaryConfig
     from convai_ops.plan import AgentPlan
     from convai_ops.settings import Settings
     from convai_ops.spec import AgentSpec, Project

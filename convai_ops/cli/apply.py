@@ -181,7 +181,7 @@ def apply(
 
 def warn_traffic(client: Any, planned: Any, settings: Any) -> None:
     """Print (stderr) the traffic split warnings of the plan's existing agents."""
-    from convai_ops.canary_traffic import split_warnings
+    from convai_ops.canary.traffic import split_warnings
 
     refs = [(a.slug, a.agent_id, a.main_branch_id) for a in planned.agents if a.main_branch_id]
     for line in split_warnings(client, refs, settings.concurrency):
@@ -195,7 +195,7 @@ def with_traffic_options(
     and ``--ignore-traffic-split``."""
     from dataclasses import replace
 
-    from convai_ops.canary_config import CanaryConfig
+    from convai_ops.canary.config import CanaryConfig
 
     block = project.config.environments.get(settings.environment)
     configured = block.canary.config() if block is not None and block.canary else None

@@ -1,5 +1,5 @@
 """Click commands of the canary area: ``canary status``, ``canary analyse``, ``canary promote``
-and ``canary abort``. A canary's state lives in the API (``convai_ops.canary_state``), so
+and ``canary abort``. A canary's state lives in the API (``convai_ops.canary.state``), so
 each command reads it afresh: a killed ``apply --canary`` is continued by ``canary analyse``.
 
 Only click is imported at module level; each command imports the library inside its body.
@@ -48,7 +48,7 @@ def _session(ctx: click.Context, slugs: tuple[str, ...], flags: dict[str, Any]) 
 
 
 def _running(session: Any) -> list[tuple[str, Any]]:
-    from convai_ops.canary_run import running_canaries
+    from convai_ops.canary.run import running_canaries
     from convai_ops.state import find_agent_ids
 
     env = session.options.environment
@@ -73,8 +73,8 @@ def _one(session: Any, slug: str) -> Any:
 def status_command(ctx: click.Context, /, slug: str | None, fmt: str, **flags: Any) -> int:
     """Show each running canary: shares, conversations so far per side, each metric with its
     interval on the difference (branch - main), the decision it would take, time left."""
-    from convai_ops.canary import status
-    from convai_ops.canary_render import render_status
+    from convai_ops.canary.engine import status
+    from convai_ops.canary.render import render_status
 
     with _session(ctx, (slug or "",), flags) as session:
         rows = [(s, status(session.client, c)) for s, c in _running(session)]
@@ -91,7 +91,7 @@ def status_command(ctx: click.Context, /, slug: str | None, fmt: str, **flags: A
 def analyse_command(ctx: click.Context, /, targets: tuple[str, ...], **flags: Any) -> int:
     """Take the next decision for every running canary, then exit: wait, next step, merge
     (promoted), or roll back (exit 3, the failing metric named)."""
-    from convai_ops.canary_run import analyse, progress
+    from convai_ops.canary.run import analyse, progress
 
     code = EXIT_OK
     with _session(ctx, targets, flags) as session:
@@ -112,7 +112,7 @@ def analyse_command(ctx: click.Context, /, targets: tuple[str, ...], **flags: An
 @click.pass_context
 def promote_command(ctx: click.Context, /, slug: str, **flags: Any) -> int:
     """Merge SLUG's canary branch now (main back to 100%), whatever its metrics say."""
-    from convai_ops.canary_run import promote
+    from convai_ops.canary.run import promote
 
     with _session(ctx, (slug,), flags) as session:
         promote(session, slug, _one(session, slug))
@@ -125,7 +125,7 @@ def promote_command(ctx: click.Context, /, slug: str, **flags: Any) -> int:
 @click.pass_context
 def abort_command(ctx: click.Context, /, slug: str, **flags: Any) -> int:
     """Roll SLUG's canary back: branch to 0% (main 100%), kept, not merged."""
-    from convai_ops.canary_run import abort
+    from convai_ops.canary.run import abort
 
     with _session(ctx, (slug,), flags) as session:
         abort(session, slug, _one(session, slug))

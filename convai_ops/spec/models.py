@@ -17,7 +17,7 @@ from typing import Any, Literal, NoReturn
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from convai_ops.canary_config import CanaryFile
+from convai_ops.canary.config import CanaryFile
 from convai_ops.dicts import deep_merge
 from convai_ops.errors import UsageError
 

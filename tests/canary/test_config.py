@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from convai_ops.canary_config import (
+from convai_ops.canary.config import (
     CanaryConfig,
     CanaryPlan,
     describe,

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from convai_ops.canary_stats import Criteria, Tally, compare, decide, difference_interval
+from convai_ops.canary.metrics import tally
+from convai_ops.canary.stats import Criteria, Tally, compare, decide, difference_interval
 
 CRITERIA = Criteria(margin=0.1, confidence=0.95, min_conversations=20)
 
@@ -77,3 +78,24 @@ def test_a_wider_margin_accepts_what_a_narrow_one_does_not() -> None:
 
 def test_no_metric_at_all_waits() -> None:
     assert decide([]).action == "wait"
+
+
+def test_unknown_and_missing_results_count_on_neither_side() -> None:
+    conversations = [
+        {"conversation_id": "c1", "call_successful": "success"},
+        {"conversation_id": "c2", "call_successful": "failure"},
+        {"conversation_id": "c3", "call_successful": "unknown"},
+        {"conversation_id": "c4"},
+        {
+            "conversation_id": "c5",
+            "call_successful": "success",
+            "evaluation_criteria_results": {"warranty": {"result": "failure"}},
+        },
+        {
+            "conversation_id": "c6",
+            "call_successful": "success",
+            "evaluation_criteria_results": {"warranty": {"result": "unknown"}},
+        },
+    ]
+    assert tally(conversations, "call_successful") == Tally(3, 4, ("c2",))
+    assert tally(conversations, "warranty") == Tally(0, 1, ("c5",))

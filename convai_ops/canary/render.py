@@ -7,8 +7,8 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from convai_ops.canary import Status
-    from convai_ops.canary_stats import MetricResult, Tally
+    from convai_ops.canary.engine import Status
+    from convai_ops.canary.stats import MetricResult, Tally
 
 __all__ = ["render_status", "status_data"]
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from convai_ops.canary_config import parse_description
-from convai_ops.canary_state import foreign_split
+from convai_ops.canary.config import parse_description
+from convai_ops.canary.state import foreign_split
 from convai_ops.state import map_bounded
 
 if TYPE_CHECKING:

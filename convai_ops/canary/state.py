@@ -1,7 +1,7 @@
 """Where a canary's state lives: in the API, never on the laptop.
 
 - The **plan** (steps, minimums, margin, metrics, main's version, commit) is the branch's
-  description, written when the branch is created (:mod:`convai_ops.canary_config`); the API
+  description, written when the branch is created (:mod:`convai_ops.canary.config`); the API
   cannot change a description later (``PATCH .../branches/{id}`` takes ``name``,
   ``is_archived``, ``protection_status`` only).
 - The **progress** is the branch's name and the traffic split: a running step ``k`` (1-based)
@@ -23,7 +23,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from convai_ops.canary_config import CanaryPlan, parse_description
+from convai_ops.canary.config import CanaryPlan, parse_description
 
 if TYPE_CHECKING:
     from convai_ops.api import ConvaiClient

@@ -12,12 +12,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from convai_ops.canary_config import CALL_SUCCESSFUL
-from convai_ops.canary_stats import Criteria, MetricResult, Tally, compare
+from convai_ops.canary.config import CALL_SUCCESSFUL
+from convai_ops.canary.stats import Criteria, MetricResult, Tally, compare
 
 if TYPE_CHECKING:
     from convai_ops.api import ConvaiClient
-    from convai_ops.canary_state import Canary
+    from convai_ops.canary.state import Canary
 
 __all__ = ["criteria_ids", "measure", "metric_names", "tally"]
 

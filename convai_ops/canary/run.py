@@ -7,7 +7,7 @@ decision is taken; promote = main takes its share back, then the normal merge
 naming the failing metric, its numbers and the failed conversation ids.
 
 ``canary analyse`` / ``promote`` / ``abort`` take one decision on canaries read back from
-the API (:mod:`convai_ops.canary_state`): a process killed anywhere is resumed by the next.
+the API (:mod:`convai_ops.canary.state`): a process killed anywhere is resumed by the next.
 """
 
 from __future__ import annotations
@@ -16,14 +16,14 @@ import time
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
-from convai_ops.canary import Next, Status, advance, restore_main, roll_back, start, status
-from convai_ops.canary_config import CanaryPlan, describe
-from convai_ops.canary_state import Canary, find_canaries, foreign_split, read_canary
+from convai_ops.canary.config import CanaryPlan, describe
+from convai_ops.canary.engine import Next, Status, advance, restore_main, roll_back, start, status
+from convai_ops.canary.state import Canary, find_canaries, foreign_split, read_canary
 from convai_ops.errors import ConvaiOpsError, TrafficSplitError
 
 if TYPE_CHECKING:
     from convai_ops.apply import AgentOutcome
-    from convai_ops.canary_stats import Decision
+    from convai_ops.canary.stats import Decision
     from convai_ops.plan import AgentPlan
     from convai_ops.stage import ApplyContext, Staged
     from convai_ops.testing import TestReport
@@ -168,7 +168,7 @@ def running_canaries(ctx: ApplyContext, slugs: dict[str, str]) -> list[tuple[str
 
 def _merge(ctx: ApplyContext, slug: str, canary: Canary) -> AgentOutcome:
     """Main takes its share back, then the gated apply's merge of the canary's branch."""
-    from convai_ops.canary_resume import rebuild
+    from convai_ops.canary.resume import rebuild
 
     restore_main(ctx.client, canary)
     planned, staged = rebuild(ctx, slug, canary)
@@ -178,7 +178,7 @@ def _merge(ctx: ApplyContext, slug: str, canary: Canary) -> AgentOutcome:
 
 
 def analyse(ctx: ApplyContext, slug: str, canary: Canary) -> Analysed:
-    """Take the canary's next decision (see :func:`convai_ops.canary.advance`); a promotion
+    """Take the canary's next decision (see :func:`convai_ops.canary.engine.advance`); a promotion
     after the last step merges."""
     judged = status(ctx.client, canary)
     happened, canary = advance(ctx.client, judged)

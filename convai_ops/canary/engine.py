@@ -4,14 +4,14 @@ and take one decision at a time from what callers experienced.
 - :func:`start` deploys step 1 (``POST /v1/convai/agents/{id}/deployments``: the branch gets
   the step's share, main the rest; other branches keep theirs).
 - :func:`status` reads the conversations of the step's window on both sides and decides
-  (:mod:`convai_ops.canary_metrics`, :mod:`convai_ops.canary_stats`): nothing is changed.
+  (:mod:`convai_ops.canary.metrics`, :mod:`convai_ops.canary.stats`): nothing is changed.
 - :func:`advance` acts on a decision: ``wait`` (re-sends the step's split if the API does not
   show it: a process killed between rename and deployment), ``promote`` to the next step, or,
   after the last step, ``merge`` (main gets its share back first; the merge itself is the
-  gated apply's, :mod:`convai_ops.canary_run`), ``rollback`` (branch to 0%, main takes its
+  gated apply's, :mod:`convai_ops.canary.run`), ``rollback`` (branch to 0%, main takes its
   share back, the branch is renamed ``...-canary-rolled-back`` and kept, never merged).
 
-Every step is recorded in the API (:mod:`convai_ops.canary_state`), so a killed process
+Every step is recorded in the API (:mod:`convai_ops.canary.state`), so a killed process
 loses nothing. Times are Unix seconds.
 """
 
@@ -21,14 +21,14 @@ import time
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Literal
 
-from convai_ops.canary_metrics import criteria_ids, measure, metric_names
-from convai_ops.canary_state import (
+from convai_ops.canary.metrics import criteria_ids, measure, metric_names
+from convai_ops.canary.state import (
     Canary,
     rename_for_step,
     rolled_back_name,
     shares_for,
 )
-from convai_ops.canary_stats import Decision, decide
+from convai_ops.canary.stats import Decision, decide
 
 if TYPE_CHECKING:
     from convai_ops.api import ConvaiClient

@@ -19,7 +19,7 @@ from convai_ops.state import RemoteAgent
 from convai_ops.testing import TestReport, sync_tests
 
 if TYPE_CHECKING:
-    from convai_ops.canary_state import Canary
+    from convai_ops.canary.state import Canary
     from convai_ops.plan import AgentPlan
     from convai_ops.stage import ApplyContext
 
