@@ -1,6 +1,5 @@
-"""The project and emulator of the live-traffic canary tests: the example agents, the support
-agent told a warranty fact no test covers (and judged on it), a canary block with small
-minimums, and an emulator making synthetic live conversations at a high rate."""
+"""The project of the live-traffic canary tests: the example agents (the support agent states a
+warranty no test covers, judged on live calls) with a canary block of small minimums."""
 
 from __future__ import annotations
 
@@ -21,28 +20,17 @@ CANARY = """\
       margin: 0.25
       analysis_interval: 0.3
 """
-WARRANTY_FACT = "Backpacks and jackets carry a 2-year warranty against manufacturing defects.\n"
-WARRANTY_CRITERION = """\
-      - id: warranty_stated
-        name: Warranty stated
-        conversation_goal_prompt: >-
-          When the caller asks about the warranty, the agent states the "2-year warranty".
-"""
 GOOD = ("Be warm,", "Be warm and friendly,")
 BAD = ("2-year warranty", "1-year warranty")
 
 
 def canary_project(root: Path) -> Path:
-    """The example project with the canary block on staging and the warranty fact."""
+    """The example project (its support agent states a warranty no test covers, judged by the
+    criterion ``warranty_stated``) with the canary block on staging."""
     copy_example(root)
     config = root / "convai-ops.yaml"
     config.write_text(config.read_text().replace("  staging:\n", "  staging:\n" + CANARY, 1))
-    prompt = root / "agents" / "support" / "prompt.md"
-    prompt.write_text(prompt.read_text() + WARRANTY_FACT)
-    agent = root / "agents" / "support" / "agent.yaml"
-    text = agent.read_text()
-    marker = "  data_collection:"
-    agent.write_text(text.replace(marker, WARRANTY_CRITERION.rstrip("\n") + "\n" + marker, 1))
+    assert "2-year warranty" in (root / "agents" / "support" / "prompt.md").read_text()
     return root
 
 

@@ -70,12 +70,14 @@ def test_an_added_criterion_and_a_reorder_plan_as_such_then_apply_empties_the_pl
     assert [c["id"] for c in live["evaluation"]["criteria"]] == [
         "asked_order_number",
         "greeted_as_ava",
+        "warranty_stated",
     ]
     _move_first_criterion_last(project)
     code, out, _ = cli("plan", "--detailed-exitcode")
     assert code == 2, out
-    order = '["asked_order_number", "greeted_as_ava"] -> ["greeted_as_ava", "asked_order_number"]'
-    assert f"~ platform_settings.evaluation.criteria: order {order}" in out
+    before = '["asked_order_number", "greeted_as_ava", "warranty_stated"]'
+    after = '["greeted_as_ava", "warranty_stated", "asked_order_number"]'
+    assert f"~ platform_settings.evaluation.criteria: order {before} -> {after}" in out
     assert cli("apply", "--auto-approve")[0] == 0
     code, out, _ = cli("plan", "--detailed-exitcode")
     assert code == 0, out
