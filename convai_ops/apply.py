@@ -210,7 +210,8 @@ def _traffic_checked(ctx: ApplyContext, planned: AgentPlan) -> ApplyContext:
         return ctx
     from convai_ops.canary.run import check_traffic, with_canary_description
 
-    check_traffic(ctx, planned)
+    if planned.main_branch_id is not None:
+        check_traffic(ctx, planned)
     return with_canary_description(ctx, planned)
 
 

@@ -60,15 +60,16 @@ def check_traffic(ctx: ApplyContext, planned: AgentPlan) -> None:
     """Before staging: a running canary on the agent, or (without a canary) a split not made
     by convai-ops, raises ``TrafficSplitError`` unless ``--ignore-traffic-split``; with a
     canary such a split is reported and kept. Calls ``GET .../branches``."""
-    agent_id, slug = str(planned.agent_id), planned.slug
+    agent_id, slug, main_id = str(planned.agent_id), planned.slug, str(planned.main_branch_id)
     branches = ctx.client.list_branches(agent_id)
-    running = [c for c in find_canaries(ctx.client, agent_id) if not c.rolled_back]
+    found = find_canaries(ctx.client, agent_id, main_id, branches)
+    running = [c for c in found if not c.rolled_back]
     if running:
         raise TrafficSplitError(
             f"{slug}: a canary is running on branch {running[0].name}: finish it first "
             f"(`convai-ops canary promote {slug}` or `convai-ops canary abort {slug}`)"
         )
-    foreign = foreign_split(branches, str(planned.main_branch_id))
+    foreign = foreign_split(branches, main_id)
     if not foreign or ctx.options.ignore_traffic_split:
         return
     split = ", ".join(f"{name} {share:g}%" for name, share in foreign.items())

@@ -95,11 +95,19 @@ def _from_branch(
     )
 
 
-def find_canaries(client: ConvaiClient, agent_id: str) -> list[Canary]:
+def find_canaries(
+    client: ConvaiClient,
+    agent_id: str,
+    main_branch_id: str | None = None,
+    branches: list[dict[str, Any]] | None = None,
+) -> list[Canary]:
     """The agent's canary branches (unarchived, description made by a canary apply), running
-    or rolled back. Calls ``GET /v1/convai/agents/{id}`` and ``GET .../branches``."""
-    main_branch_id = str(client.get_agent(agent_id).get("main_branch_id"))
-    branches = client.list_branches(agent_id)
+    or rolled back. Calls ``GET /v1/convai/agents/{id}`` unless ``main_branch_id`` is given
+    and ``GET .../branches`` unless ``branches`` (that list, unarchived) is."""
+    if main_branch_id is None:
+        main_branch_id = str(client.get_agent(agent_id).get("main_branch_id"))
+    if branches is None:
+        branches = client.list_branches(agent_id)
     main_share = _share_of(branches, main_branch_id)
     found = (_from_branch(agent_id, main_branch_id, b, main_share) for b in branches)
     return [canary for canary in found if canary is not None]
