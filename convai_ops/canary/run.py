@@ -63,7 +63,7 @@ def check_traffic(ctx: ApplyContext, planned: AgentPlan) -> None:
     agent_id, slug, main_id = str(planned.agent_id), planned.slug, str(planned.main_branch_id)
     branches = ctx.client.list_branches(agent_id)
     found = find_canaries(ctx.client, agent_id, main_id, branches)
-    running = [c for c in found if not c.rolled_back]
+    running = [c for c in found if not c.rolled_back or c.share > 0]
     if running:
         raise TrafficSplitError(
             f"{slug}: a canary is running on branch {running[0].name}: finish it first "
@@ -157,13 +157,14 @@ def run_canary(ctx: ApplyContext, planned: AgentPlan, staged: Staged) -> AgentOu
 
 
 def running_canaries(ctx: ApplyContext, slugs: dict[str, str]) -> list[tuple[str, Canary]]:
-    """``(slug, canary)`` for each canary branch not rolled back of the agents ``slugs``
-    (slug -> agent id). Calls ``GET /v1/convai/agents/{id}`` and ``GET .../branches``."""
+    """``(slug, canary)`` for each canary branch of the agents ``slugs`` (slug -> agent id)
+    not rolled back, or rolled back with traffic left (a process killed between the rename
+    and the deployment). Calls ``GET /v1/convai/agents/{id}`` and ``GET .../branches``."""
     return [
         (slug, canary)
         for slug, agent_id in slugs.items()
         for canary in find_canaries(ctx.client, agent_id)
-        if not canary.rolled_back
+        if not canary.rolled_back or canary.share > 0
     ]
 
 
