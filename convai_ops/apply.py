@@ -177,9 +177,7 @@ def _stage_and_merge(ctx: ApplyContext, planned: AgentPlan) -> AgentOutcome:
     if ctx.options.canary is not None and not staged.created:
         from convai_ops.canary.run import run_canary
 
-        held = run_canary(ctx, planned, staged)
-        if held is not None:
-            return held
+        return run_canary(ctx, planned, staged)
     return merge_tested(ctx, planned, staged)
 
 

@@ -3,7 +3,7 @@
 ``apply --canary`` (or an environment's ``canary:`` block): after the branch's tests pass,
 :func:`run_canary` deploys step 1 and analyses every ``analysis_interval`` seconds until the
 decision is taken; promote = main takes its share back, then the normal merge
-(:func:`convai_ops.apply.merge_tested`); rollback = the ``rolled_back`` outcome (exit 3),
+(:func:`merge_released`); rollback = the ``rolled_back`` outcome (exit 3),
 naming the failing metric, its numbers and the failed conversation ids.
 
 ``canary analyse`` / ``promote`` / ``abort`` take one decision on canaries read back from
@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from convai_ops.canary.config import CanaryPlan, describe
 from convai_ops.canary.engine import Next, Status, advance, restore_main, roll_back, start, status
 from convai_ops.canary.state import Canary, find_canaries, foreign_split, read_canary
-from convai_ops.errors import ConvaiOpsError, TrafficSplitError
+from convai_ops.errors import ConvaiOpsError, MainMovedError, TrafficSplitError
 
 if TYPE_CHECKING:
     from convai_ops.apply import AgentOutcome
@@ -34,6 +34,8 @@ __all__ = [
     "analyse",
     "check_traffic",
     "explain",
+    "merge_released",
+    "progress",
     "promote",
     "run_canary",
     "running_canaries",
@@ -132,10 +134,10 @@ def _rolled_back(
     )
 
 
-def run_canary(ctx: ApplyContext, planned: AgentPlan, staged: Staged) -> AgentOutcome | None:
+def run_canary(ctx: ApplyContext, planned: AgentPlan, staged: Staged) -> AgentOutcome:
     """Deploy the tested branch's step 1 and analyse until decided (see the module
-    docstring). ``None`` when promoted (main has its share back; the caller merges), else the
-    ``rolled_back`` outcome. Raises ``ConvaiOpsError`` when the branch is not a canary's."""
+    docstring); the ``merged`` or ``rolled_back`` outcome. Raises ``ConvaiOpsError`` when the
+    branch is not a canary's, and what the merge raises (see :func:`merge_released`)."""
     client, slug = ctx.client, planned.slug
     canary = read_canary(client, staged.agent_id, staged.branch_id)
     if canary is None:
@@ -151,9 +153,25 @@ def run_canary(ctx: ApplyContext, planned: AgentPlan, staged: Staged) -> AgentOu
         if happened == "rolled_back":
             return _rolled_back(ctx, slug, canary, judged, staged.report)
         if happened == "merge":
-            restore_main(client, canary)
             ctx.report(slug, "canary holds on every metric: merging, main back to 100%")
-            return None
+            return merge_released(ctx, canary, planned, staged)
+
+
+def merge_released(
+    ctx: ApplyContext, canary: Canary, planned: AgentPlan, staged: Staged, tested: str | None = None
+) -> AgentOutcome:
+    """Main takes its share back, then the gated apply's merge
+    (:func:`convai_ops.apply.merge_tested`). When the merge raises ``MainMovedError`` (main
+    moved since the branch was made) the canary is rolled back first, so it no longer counts
+    as running, and the error is raised."""
+    from convai_ops.apply import merge_tested
+
+    restore_main(ctx.client, canary)
+    try:
+        return merge_tested(ctx, planned, staged, tested)
+    except MainMovedError:
+        roll_back(ctx.client, canary)
+        raise
 
 
 def running_canaries(ctx: ApplyContext, slugs: dict[str, str]) -> list[tuple[str, Canary]]:
@@ -169,14 +187,11 @@ def running_canaries(ctx: ApplyContext, slugs: dict[str, str]) -> list[tuple[str
 
 
 def _merge(ctx: ApplyContext, slug: str, canary: Canary) -> AgentOutcome:
-    """Main takes its share back, then the gated apply's merge of the canary's branch."""
+    """The merge of a canary's branch by a later run (:mod:`convai_ops.canary.resume`)."""
     from convai_ops.canary.resume import rebuild
 
-    restore_main(ctx.client, canary)
     planned, staged = rebuild(ctx, slug, canary)
-    from convai_ops.apply import merge_tested
-
-    return merge_tested(ctx, planned, staged, "tests passed before its canary")
+    return merge_released(ctx, canary, planned, staged, "tests passed before its canary")
 
 
 def analyse(ctx: ApplyContext, slug: str, canary: Canary) -> Analysed:

@@ -114,3 +114,22 @@ def test_apply_starts_no_other_change_while_a_canary_runs_until_it_is_aborted(
     code, _, err = cli("plan")
     assert code == 0 and "canary" not in err
     assert cli("canary", "status", "--format", "json")[1].count("branch_id") == 0
+
+
+def test_a_promotion_after_main_moved_is_refused_and_releases_the_canary(
+    cli: Runner, server: Any
+) -> None:
+    agent_id = agent_ids(server)["support"]
+    branch_id = canary_branch(server, agent_id, "convai-ops-1-abcdef12")
+    assert cli("canary", "analyse")[0] == 0  # deployed: 20%
+    moved = {"conversation_config": {"agent": {"first_message": "Hello from the dashboard."}}}
+    url = f"{server.url}/v1/convai/agents/{agent_id}"
+    httpx.patch(url, headers=HEADERS, json=moved).raise_for_status()
+    code, out, err = cli("canary", "promote", "support")
+    assert code == 1, out + err
+    assert "main moved" in err
+    found = branch(server, agent_id, branch_id)
+    assert found["name"].endswith("-canary-rolled-back") and not found["is_archived"]
+    assert found["current_live_percentage"] == 0
+    assert "Hello from the dashboard." in str(main_config(server, agent_id)["conversation_config"])
+    assert "No canary running" in cli("canary", "analyse")[1]
