@@ -128,6 +128,11 @@ CASES = [
     Case("simulate support --via-test --scenario 'A refund?'", (0, 3), applied=True),
     Case("simulate support --scenario 'Hello'", (1,), api="echo-500"),
     Case("tests new --from-conversation {conversation} --at-turn 1", applied=True),
+    Case("canary status --format json", applied=True),
+    Case("canary analyse", applied=True),
+    Case("canary abort support", (1,), applied=True),  # no canary running
+    Case("canary status", (1,), api="echo-401", own_process=True),
+    Case("apply --auto-approve --canary 20", own_process=True),  # new agents: merged, no canary
 ]
 
 
