@@ -7,7 +7,8 @@ answers tests is deterministic and documented in :mod:`convai_ops.emulator.llm`.
 Public API::
 
     EmulatorConfig(latency_ms=0, fail_rate=0, rate_limit=None, api_key=None, state_file=None,
-                   test_delay_s=1.0, seed=0, nondeterminism=0.0, conversations_file=None)
+                   test_delay_s=1.0, seed=0, nondeterminism=0.0, conversations_file=None,
+                   ..., live_branch_archive="refuse", traffic_rate=0.0)   # see config.py
     create_app(config: EmulatorConfig | None = None) -> fastapi.FastAPI
         # app.state.emulator is the Emulator
     run_in_thread(config=None, host="127.0.0.1", port=0) -> ContextManager[EmulatorServer]
@@ -16,6 +17,9 @@ Public API::
     Emulator: .config, .store, .request_log: list[RequestLogEntry], .lock, .conversations,
               .reset(), .record(entry)  # appends to request_log and the request log file
     RequestLogEntry(method, path, query, status, duration_ms, timestamp, body, response_body)
+
+Synthetic live traffic (``traffic_rate``): :mod:`convai_ops.emulator.traffic`; tests make N
+conversations at once with ``traffic.generate(emulator, agent_id, n)``.
 
 Contract checks for any test suite: :func:`convai_ops.emulator.contract.validate_response` and
 :func:`convai_ops.emulator.contract.log_violations`. See ``README.md`` in this package.

@@ -59,17 +59,28 @@ Dated = tuple[ConversationRecord, int]
 class LiveTraffic:
     """Synthetic live conversations (:mod:`convai_ops.emulator.traffic`): ``conversations``
     oldest first, each with its start in Unix seconds; ``cursors`` maps an agent id to the
-    time its traffic started and how many conversations it has had."""
+    time its traffic started and how many conversations it has had; ``starts`` the sorted
+    start times of each branch's conversations; at most ``cap`` are kept."""
 
     conversations: list[Dated] = field(default_factory=list)
     cursors: dict[str, tuple[float, int]] = field(default_factory=dict)
+    starts: dict[str, list[int]] = field(default_factory=dict)
+    cap: int = MAX_LIVE_CONVERSATIONS
 
     def add(self, record: ConversationRecord, started: int) -> None:
         """Keep ``record`` in start order, forgetting the oldest beyond the cap."""
         bisect.insort(self.conversations, (record, started), key=lambda pair: pair[1])
-        excess = len(self.conversations) - MAX_LIVE_CONVERSATIONS
+        bisect.insort(self.starts.setdefault(str(record.branch_id), []), started)
+        excess = len(self.conversations) - self.cap
+        for old, _ in self.conversations[: max(0, excess)]:
+            self.starts[str(old.branch_id)].pop(0)
         if excess > 0:
             del self.conversations[:excess]
+
+    def calls_since(self, branch_id: str, since: float) -> int:
+        """How many kept conversations of ``branch_id`` started at or after ``since``."""
+        starts = self.starts.get(branch_id, [])
+        return len(starts) - bisect.bisect_left(starts, since)
 
 
 class Emulator:

@@ -101,7 +101,8 @@ def _catch_up_agent(emu: Emulator, agent: Agent, rate: float, now: float) -> int
 
 def generate(emu: Emulator, agent_id: str, count: int) -> list[str]:
     """Make ``count`` conversations of agent ``agent_id`` now, next in its sequence, whatever
-    ``traffic_rate`` is; return their ids. Raises the 404 ``ApiProblem`` for an unknown agent."""
+    ``traffic_rate`` is; return their ids (the clock then counts them as made, so its next
+    ones come due later). Raises the 404 ``ApiProblem`` for an unknown agent."""
     with emu.lock:
         agent = find_agent(emu, agent_id)
         now = emu.now()

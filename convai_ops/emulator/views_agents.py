@@ -33,6 +33,7 @@ _PARENT_FIELDS = (
     "rebased_from_version_id",
 )
 _RECENT_VERSIONS = 10
+_WEEK_S = 7 * 24 * 3600
 
 
 def agent_response(emu: Emulator, agent: Agent, version: Version) -> dict[str, Any]:
@@ -118,7 +119,8 @@ def _branch_common(agent: Agent, branch: Branch) -> dict[str, Any]:
 def branch_summary(
     emu: Emulator, agent: Agent, branch: Branch, *, commit_status: bool
 ) -> dict[str, Any]:
-    """``AgentBranchSummary``; ``commits_ahead``/``behind`` (vs main) only when asked."""
+    """``AgentBranchSummary``; ``commits_ahead``/``behind`` (vs main) only when asked;
+    ``calls_7d`` counts the branch's synthetic live conversations of the last 7 days."""
     ahead, behind = _commit_status(emu, agent, branch) if commit_status else (None, None)
     return {
         **_branch_common(agent, branch),
@@ -126,7 +128,7 @@ def branch_summary(
         "draft_exists": False,
         "draft_created_at": None,
         "draft_is_behind_tip": False,
-        "calls_7d": 0,
+        "calls_7d": emu.live.calls_since(branch.id, emu.now() - _WEEK_S),
         "commits_ahead": ahead,
         "commits_behind": behind,
         "merged_into_branch_id": branch.merged_into_branch_id,

@@ -96,6 +96,8 @@ def test_each_conversation_runs_on_the_branch_its_id_is_assigned_to(
     summaries = listed(client, agent_id=agent["agent_id"])
     per_branch = Counter(s["branch_id"] for s in summaries)
     assert 40 <= per_branch[canary_id] <= 80, per_branch
+    branches = client.get(f"/v1/convai/agents/{agent['agent_id']}/branches").json()["results"]
+    assert {b["id"]: b["calls_7d"] for b in branches} == dict(per_branch)
     on_canary = listed(client, agent_id=agent["agent_id"], branch_id=canary_id)
     assert len(on_canary) == per_branch[canary_id]
     assert {s["version_id"] for s in on_canary} == {canary["created_version_id"]}
