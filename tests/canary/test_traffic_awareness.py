@@ -96,3 +96,31 @@ def test_no_warning_without_a_split(cli: Runner) -> None:
     code, _, err = cli("plan")
     assert code == 0
     assert "live traffic" not in err
+
+
+def test_a_canary_keeps_a_split_made_by_someone_else_and_takes_its_share_from_main(
+    cli: Runner, server: Any, tmp_path: Path
+) -> None:
+    assert cli("apply", "--auto-approve")[0] == 0
+    agent_id = agent_ids(server)["support"]
+    experiment = split_by_hand(server, agent_id, 30)
+    config = tmp_path / "convai-ops.yaml"
+    block = "    canary:\n      max_duration: 1\n      analysis_interval: 0.2\n"
+    config.write_text(config.read_text().replace("  staging:\n", "  staging:\n" + block, 1))
+    prompt = tmp_path / "agents" / "support" / "prompt.md"
+    prompt.write_text(prompt.read_text().replace("Be warm,", "Be warm and friendly,"))
+    code, out, err = cli("apply", "--auto-approve", "--target", "support", "--canary", "20")
+    assert code == 3, out + err  # no live conversation in 1 s: rolled back at max_duration
+    assert "note: live traffic split not made by convai-ops kept (experiment 30%)" in out
+    log = server.emulator.request_log
+    sent = [e.body for e in log if e.method == "POST" and e.path.endswith("/deployments")]
+    main_id = main_config(server, agent_id)["main_branch_id"]
+    shares = [
+        {
+            r["branch_id"]: r["deployment_strategy"]["traffic_percentage"]
+            for r in body["deployment_request"]["requests"]
+        }
+        for body in sent[1:]  # the first is the split made by hand
+    ]
+    assert [s[main_id] for s in shares] == [50, 70]  # 20% taken from main, then given back
+    assert all(s[experiment] == 30 for s in shares)
