@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from convai_ops.canary.config import CanaryPlan, parse_description
+from convai_ops.errors import UsageError
 
 if TYPE_CHECKING:
     from convai_ops.api import ConvaiClient
@@ -141,9 +142,15 @@ def shares_for(
     canary: Canary, branch_share: float, others: Mapping[str, float]
 ) -> dict[str, float]:
     """The deployment giving the canary ``branch_share`` and main the rest, with ``others``
-    (branch id -> share, not main nor the canary) kept. Main listed first."""
+    (branch id -> share, not main nor the canary) kept. Main listed first. Raises
+    ``UsageError`` when the other branches leave main less than ``branch_share``."""
     rest = {k: v for k, v in others.items() if k not in (canary.main_branch_id, canary.branch_id)}
     main = round(100.0 - branch_share - sum(rest.values()), 6)
+    if main < 0:
+        raise UsageError(
+            f"canary {canary.name}: {branch_share:g}% does not fit beside the other live "
+            f"branches ({sum(rest.values()):g}%): lower their share or the canary's step"
+        )
     return {canary.main_branch_id: main, canary.branch_id: branch_share, **rest}
 
 

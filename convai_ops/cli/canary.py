@@ -14,7 +14,7 @@ from typing import Any
 import click
 
 from convai_ops.cli.common import api_options, echo_reporter, load, make_client, select_agents
-from convai_ops.errors import EXIT_OK, EXIT_TESTS_FAILED, UsageError
+from convai_ops.errors import EXIT_ERROR, EXIT_OK, EXIT_TESTS_FAILED, UsageError
 
 __all__ = ["COMMANDS"]
 
@@ -90,20 +90,28 @@ def status_command(ctx: click.Context, /, slug: str | None, fmt: str, **flags: A
 @click.pass_context
 def analyse_command(ctx: click.Context, /, targets: tuple[str, ...], **flags: Any) -> int:
     """Take the next decision for every running canary, then exit: wait, next step, merge
-    (promoted), or roll back (exit 3, the failing metric named)."""
-    from convai_ops.canary.run import analyse, progress
-
-    code = EXIT_OK
+    (promoted), or roll back (exit 3, the failing metric named). One canary's error is
+    reported and the others still get their decision (exit 1)."""
+    codes = [EXIT_OK]
     with _session(ctx, targets, flags) as session:
         running = _running(session)
-        for slug, found in running:
-            result = analyse(session, slug, found)
-            session.report(slug, f"{progress(result.judged)} -> {result.next}")
-            if result.next == "rolled_back":
-                code = EXIT_TESTS_FAILED
+        codes += [_analyse_one(session, slug, found) for slug, found in running]
         if not running:
             click.echo(f"No canary running in {session.options.environment}.")
-    return code
+    return EXIT_ERROR if EXIT_ERROR in codes else max(codes)
+
+
+def _analyse_one(session: Any, slug: str, found: Any) -> int:
+    from convai_ops.canary.run import analyse, progress
+    from convai_ops.errors import ConvaiOpsError
+
+    try:
+        result = analyse(session, slug, found)
+    except ConvaiOpsError as exc:
+        session.report(slug, f"error: {str(exc).removeprefix(f'{slug}: ')}")
+        return EXIT_ERROR
+    session.report(slug, f"{progress(result.judged)} -> {result.next}")
+    return EXIT_TESTS_FAILED if result.next == "rolled_back" else EXIT_OK
 
 
 @canary.command("promote", epilog=EPILOG)

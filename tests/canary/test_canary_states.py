@@ -37,10 +37,12 @@ def cli(
     return runner
 
 
-def canary_branch(server: Any, agent_id: str, name: str) -> str:
-    """A branch as a canary apply leaves it (its plan in the description), named ``name``."""
+def canary_branch(server: Any, agent_id: str, name: str, canary: bool = True) -> str:
+    """A branch as a canary apply leaves it (its plan in the description), named ``name``;
+    with ``canary`` false, a branch someone made by hand."""
     main = main_config(server, agent_id)
     description = describe(CanaryPlan(CONFIG, main["version_id"], "abc123 test"))
+    description = description if canary else "made by hand"
     body = {"parent_version_id": main["version_id"], "name": name, "description": description}
     url = f"{server.url}/v1/convai/agents/{agent_id}/branches"
     created = httpx.post(url, headers=HEADERS, json=body)
@@ -133,3 +135,20 @@ def test_a_promotion_after_main_moved_is_refused_and_releases_the_canary(
     assert found["current_live_percentage"] == 0
     assert "Hello from the dashboard." in str(main_config(server, agent_id)["conversation_config"])
     assert "No canary running" in cli("canary", "analyse")[1]
+
+
+def test_analyse_reports_one_canarys_error_and_still_decides_the_others(
+    cli: Runner, server: Any
+) -> None:
+    assert cli("apply", "--auto-approve", "--target", "assistant")[0] == 0
+    ids = agent_ids(server)
+    support = canary_branch(server, ids["support"], "convai-ops-1-abcdef12")
+    taken = canary_branch(server, ids["support"], "experiment", canary=False)
+    main_id = main_config(server, ids["support"])["main_branch_id"]
+    deploy(server, ids["support"], {main_id: 10, taken: 90})
+    assistant = canary_branch(server, ids["assistant"], "convai-ops-2-abcdef12")
+    code, out, _ = cli("canary", "analyse")
+    assert code == 1, out
+    assert "20% does not fit beside the other live branches (90%)" in out
+    assert branch(server, ids["support"], support)["current_live_percentage"] == 0
+    assert branch(server, ids["assistant"], assistant)["current_live_percentage"] == 20
