@@ -75,10 +75,10 @@ def deploy_step(client: ConvaiClient, canary: Canary, step: int, now: int) -> Ca
     """Rename the branch for step ``step`` (0-based) from ``now``, then deploy its share.
     Calls ``PATCH .../branches/{id}`` and ``POST .../deployments``; returns the canary as it
     now is."""
-    name = rename_for_step(canary, step, now)
-    client.update_branch(canary.agent_id, canary.branch_id, name=name)
     share = canary.plan.config.steps[step]
-    shares = shares_for(canary, share, _other_shares(client, canary))
+    shares = shares_for(canary, share, _other_shares(client, canary))  # may refuse: before
+    name = rename_for_step(canary, step, now)  # the rename, so nothing changed then
+    client.update_branch(canary.agent_id, canary.branch_id, name=name)
     client.deploy_traffic(canary.agent_id, shares)
     main_share = shares[canary.main_branch_id]
     return replace(canary, name=name, step=step, since=now, share=share, main_share=main_share)
