@@ -78,12 +78,15 @@ __all__ = [
     "Staged",
     "apply_branch_name",
     "apply_plan",
+    "merge_tested",
     "stage_agent",
 ]
 
 # apply's own branches: convai-ops-<milliseconds>-<8 hex>; older ones lack the random part
 _APPLY_BRANCH = re.compile(rf"{BRANCH_PREFIX}\d{{10,}}(-[0-9a-f]{{8}})?")
-Status = Literal["merged", "written", "unchanged", "tests_failed", "no_tests", "error"]
+Status = Literal[
+    "merged", "written", "unchanged", "tests_failed", "no_tests", "rolled_back", "error"
+]
 
 
 @dataclass(frozen=True)
@@ -113,12 +116,13 @@ class ApplyResult:
 
     @property
     def exit_code(self) -> int:
-        """1 if any agent errored, else 3 if any agent's tests failed or it has none (not
-        merged), else 0."""
+        """1 if any agent errored, else 3 if any agent's tests failed, it has none (not
+        merged) or its canary rolled back, else 0."""
         statuses = {o.status for o in self.outcomes}
         if "error" in statuses:
             return EXIT_ERROR
-        return EXIT_TESTS_FAILED if statuses & {"tests_failed", "no_tests"} else EXIT_OK
+        blocked = {"tests_failed", "no_tests", "rolled_back"}
+        return EXIT_TESTS_FAILED if statuses & blocked else EXIT_OK
 
 
 def apply_plan(
@@ -175,6 +179,7 @@ def _replan(ctx: ApplyContext, slug: str, agent_id: str) -> AgentPlan:
 def _stage_and_merge(ctx: ApplyContext, planned: AgentPlan) -> AgentOutcome:
     if planned.direct:
         return _write_directly(ctx, planned)
+    ctx = _traffic_checked(ctx, planned)
     staged = stage_agent(ctx, planned)
     slug, report, branch_id = planned.slug, staged.report, staged.branch_id
     if not report.ok:
@@ -186,10 +191,27 @@ def _stage_and_merge(ctx: ApplyContext, planned: AgentPlan) -> AgentOutcome:
     spec = ctx.project.agent(slug)
     if not spec.tests and spec.require_tests and ctx.options.break_glass is None:
         return _not_merged_untested(ctx, slug, staged)  # --skip-tests merges it anyway
+    if ctx.options.canary is not None and not staged.created:
+        from convai_ops.canary.run import run_canary
+
+        return run_canary(ctx, planned, staged)
+    return merge_tested(ctx, planned, staged)
+
+
+def merge_tested(
+    ctx: ApplyContext, planned: AgentPlan, staged: Staged, tested: str | None = None
+) -> AgentOutcome:
+    """Step 6 for a branch whose tests passed: merge (:func:`merge_into_main`), write what no
+    version holds on main, verify main re-plans empty; the ``merged`` outcome. ``tested``
+    replaces the "N test(s) passed" note (a canary merged by a later run)."""
+    slug, report, branch_id = planned.slug, staged.report, staged.branch_id
+    spec = ctx.project.agent(slug)
     merged = merge_into_main(ctx, spec, staged)
     merged = _patch_metadata(ctx, spec, merged, planned, staged.tests, merged=True)
     _verify(ctx, spec, merged, staged.tests)
-    ctx.report(slug, f"merged into main ({_tested(ctx, report)})")
+    if tested is None:
+        tested = _tested(ctx, report)
+    ctx.report(slug, f"merged into main ({tested})")
     message = UNTESTED_MERGE if ctx.options.break_glass else ""
     return AgentOutcome(slug, "merged", staged.agent_id, branch_id, staged.created, report, message)
 
@@ -215,6 +237,19 @@ def _not_merged_untested(ctx: ApplyContext, slug: str, staged: Staged) -> AgentO
     return AgentOutcome(
         slug, "no_tests", staged.agent_id, staged.branch_id, staged.created, message=message
     )
+
+
+def _traffic_checked(ctx: ApplyContext, planned: AgentPlan) -> ApplyContext:
+    """Refuse (``TrafficSplitError``) to merge into an agent whose main shares live traffic
+    with a split not made by convai-ops, unless ``--ignore-traffic-split``; with a canary, the
+    context whose branch description carries the canary's plan."""
+    if planned.agent_id is None:
+        return ctx
+    from convai_ops.canary.run import check_traffic, with_canary_description
+
+    if planned.main_branch_id is not None:
+        check_traffic(ctx, planned)
+    return with_canary_description(ctx, planned)
 
 
 def _write_directly(ctx: ApplyContext, planned: AgentPlan) -> AgentOutcome:

@@ -4,6 +4,9 @@ Steps, in a temporary copy of the example project: plan (agents to create) -> ap
 pass, merged) -> a prompt edit that breaks a test -> plan (a one-line diff) -> apply (tests
 fail, nothing merged) -> main read back still holds the good prompt.
 
+With ``--canary`` (:mod:`convai_ops.canary.demo`), live traffic is emulated and steps 7-9
+follow: a change promoted by its canary, one rolled back on live traffic.
+
 Any project (``--example DIR``) gets steps 1 and 2; steps 3 to 6 need the bundled example's
 ``agents/support/prompt.md`` with its refund sentence (and the test that checks it), and are
 left out in one line naming what is missing.
@@ -40,18 +43,26 @@ def find_example() -> Path:
     )
 
 
-def run_demo(echo: Echo, *, example: Path | None = None) -> int:
-    """Run the walkthrough, printing through ``echo``; returns 0 when it behaved as shown."""
+def run_demo(echo: Echo, *, example: Path | None = None, canary: bool = False) -> int:
+    """Run the walkthrough, printing through ``echo``; returns 0 when it behaved as shown.
+    With ``canary``, live traffic is emulated and steps 7-9 (:mod:`convai_ops.canary.demo`)
+    follow."""
     from convai_ops.emulator import EmulatorConfig, run_in_thread
 
     source = example or find_example()
     _check_project(source)
+    rate = 0.0
+    if canary:
+        from convai_ops.canary.demo import TRAFFIC_RATE
+
+        rate = TRAFFIC_RATE
+    config = EmulatorConfig(test_delay_s=0.3, rag_index_delay_s=1.0, traffic_rate=rate)
     with tempfile.TemporaryDirectory(prefix="convai-ops-demo-") as tmp:
         work = _copy_example(source, Path(tmp) / "project")
-        with run_in_thread(EmulatorConfig(test_delay_s=0.3, rag_index_delay_s=1.0)) as server:
+        with run_in_thread(config) as server:
             echo(f"convai-ops demo: a local ElevenLabs API emulator is serving {server.url}")
             echo(f"Working copy of the example project: {work}\n")
-            return _walk(echo, work, server.url)
+            return _walk(echo, work, server.url, canary)
 
 
 def _check_project(source: Path) -> None:
@@ -89,9 +100,11 @@ def _copy_example(source: Path, target: Path) -> Path:
     return target
 
 
-def _walk(echo: Echo, work: Path, url: str) -> int:
+def _walk(echo: Echo, work: Path, url: str, canary: bool = False) -> int:
     missing = _breaking_edit(work)
-    session = _Session(work, url, echo, total=2 if missing else 6)
+    canary_missing = _canary_missing(work) if canary else None
+    total = 2 if missing else 9 if canary and not canary_missing else 6
+    session = _Session(work, url, echo, total=total)
     session.step(1, "convai-ops plan", "the example agents do not exist yet")
     session.plan()
     session.step(
@@ -113,7 +126,31 @@ def _walk(echo: Echo, work: Path, url: str) -> int:
     session.step(6, f"GET /v1/convai/agents/{{id}} for {DEMO_AGENT}", "what main holds now")
     echo(f"  main still holds the tested prompt: {'yes' if kept else 'NO'}")
     echo(f'  "{_line_with(good_prompt, "Refunds")}"\n')
-    return _verdict(echo, first, second, kept)
+    verdict = _verdict(echo, first, second, kept)
+    if not canary or verdict != EXIT_OK:
+        return verdict
+    if canary_missing:
+        echo(f"Steps 7-9 (a canary on live traffic) left out: {canary_missing}.")
+        return verdict
+    return _canary_verdict(echo, session, work)
+
+
+def _canary_missing(work: Path) -> str | None:
+    from convai_ops.canary.demo import missing_fact
+
+    return missing_fact(work)
+
+
+def _canary_verdict(echo: Echo, session: _Session, work: Path) -> int:
+    from convai_ops.canary.demo import walk_canary
+
+    (work / "agents" / DEMO_AGENT / "prompt.md").write_text(session.main_prompt())
+    if walk_canary(session, echo, work):
+        echo("Canary complete: the harmless change reached every caller after its canary held;")
+        echo("the one that broke an untested fact was rolled back on live traffic, main unchanged.")
+        return EXIT_OK
+    echo("Demo did not behave as expected with the canary (see the steps above).")
+    return EXIT_ERROR
 
 
 def _verdict(echo: Echo, first: int, second: int, kept: bool) -> int:
@@ -171,13 +208,15 @@ class _Session:
             planned, _ = build_plan(client, project, settings)
         self.echo(render_plan_text(planned))
 
-    def apply(self) -> int:
+    def apply(self, canary: Any = None) -> int:
+        from dataclasses import replace
+
         from convai_ops.apply import ApplyOptions, apply_plan
         from convai_ops.plan import build_plan
         from convai_ops.render import render_apply_result
 
         project, settings = self._settings()
-        options = ApplyOptions.from_settings(settings)
+        options = replace(ApplyOptions.from_settings(settings), canary=canary)
         with self._client(settings) as client:
             planned, snapshot = build_plan(client, project, settings)
             result = apply_plan(client, project, planned, snapshot.index, options, self._report)

@@ -75,6 +75,7 @@ class AgentDrift:
     applied: str | None = None
     note: str = ""
     untested: str | None = None
+    main_branch_id: str | None = None  # for the traffic split warning
 
     @property
     def status(self) -> str:
@@ -154,6 +155,7 @@ def drift_of(project: Project, snapshot: Snapshot, env: str, *, note: str = "") 
             a.base_version_id,
             a.changes if a.agent_id else (),
             note=note if a.agent_id else "",
+            main_branch_id=a.main_branch_id,
         )
         for a in plan.agents
     )

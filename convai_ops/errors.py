@@ -14,6 +14,7 @@ The tree::
     ├── VerifyError                     exit 1   after a merge, main does not hold what was planned
     ├── TestRunError                    exit 1   tests could not be run to a verdict
     ├── KnowledgeIndexError             exit 1   a document's RAG index failed or took too long
+    ├── TrafficSplitError               exit 1   main shares live traffic with a foreign split
     ├── TestsFailedError                exit 3   tests ran and at least one failed: nothing merged
     └── ApiError                        exit 1   the API answered with an error status
         ├── AuthenticationError                  401 / 403
@@ -63,6 +64,7 @@ __all__ = [
     "StalePlanError",
     "TestRunError",
     "TestsFailedError",
+    "TrafficSplitError",
     "UsageError",
     "VerifyError",
     "check_api_key",
@@ -206,6 +208,12 @@ class KnowledgeIndexError(ConvaiOpsError):
     """Raised when a knowledge-base document's RAG index did not reach ``succeeded``: it
     failed, or was still indexing when the wait's time ran out. The message names the
     documents."""
+
+
+class TrafficSplitError(ConvaiOpsError):
+    """Raised by ``apply`` (without a canary) for an agent whose main holds less than 100% of
+    live traffic because of a split not made by convai-ops: a merge would reach only main's
+    share of callers. ``--ignore-traffic-split`` merges anyway."""
 
 
 class TestsFailedError(ConvaiOpsError):

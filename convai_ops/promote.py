@@ -10,7 +10,8 @@ when the agents' tests pass on the source environment's main.
    ``GET /v1/convai/test-invocations/{id}``). Any failure: the promotion stops there and the
    target is never written to (exit 3).
 3. The repository is applied to the target through the normal gate (``apply.apply_plan``:
-   branch, tests on the branch, merge only when they pass).
+   branch, tests on the branch, merge only when they pass; with a ``canary:`` block for the
+   target environment, a canary on its live traffic before each merge, docs/canary.md).
 """
 
 from __future__ import annotations
@@ -141,8 +142,13 @@ def run_promotion(promotion: Promotion, report: Reporter | None = None) -> Promo
     if not moving or not all(g.report.ok for g in gate):
         return PromoteResult(source, target, gate, None)
     settings = promotion.target.settings
+    block = promotion.project.config.environments.get(target)
     options = ApplyOptions(
-        target, settings.concurrency, _policy(settings), f"convai-ops promote from {source}"
+        target,
+        settings.concurrency,
+        _policy(settings),
+        f"convai-ops promote from {source}",
+        canary=block.canary.config() if block is not None and block.canary else None,
     )
     applied = apply_plan(
         promotion.target.client,

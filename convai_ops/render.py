@@ -380,6 +380,7 @@ _OUTCOME = {
     "written": "written directly (no versioned change)",
     "tests_failed": "blocked by failing tests",
     "no_tests": "blocked: no tests",
+    "rolled_back": "rolled back by their canary",
     "error": "failed with an error",
     "unchanged": "unchanged",
 }

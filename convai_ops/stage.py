@@ -38,6 +38,7 @@ from convai_ops.workspace_tools import main_tool_ids, resolve_tools
 if TYPE_CHECKING:
     from convai_ops.api import ConvaiClient
     from convai_ops.breakglass import BreakGlass
+    from convai_ops.canary.config import CanaryConfig
     from convai_ops.plan import AgentPlan
     from convai_ops.settings import Settings
     from convai_ops.spec import AgentSpec, Project
@@ -73,6 +74,8 @@ class ApplyOptions:
     rebase: bool = False
     cleanup: bool = False
     break_glass: BreakGlass | None = None
+    canary: CanaryConfig | None = None  # set: a canary on live traffic before each merge
+    ignore_traffic_split: bool = False  # merge even when a split not made by convai-ops exists
 
     @classmethod
     def from_settings(

@@ -1,4 +1,4 @@
-"""Agent branches: create, list, read, update, preview a merge, merge."""
+"""Agent branches: create, list, read, update, preview a merge, merge; live traffic shares."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ __all__ = ["AgentBranchesMixin"]
 _BRANCHES = "/v1/convai/agents/{agent_id}/branches"
 _BRANCH = _BRANCHES + "/{branch_id}"
 _SOURCE = _BRANCHES + "/{source_branch_id}"
+_DEPLOYMENTS = "/v1/convai/agents/{agent_id}/deployments"
 ProtectionStatus = Literal["writer_perms_required", "admin_perms_required"]
 
 
@@ -138,3 +139,36 @@ class AgentBranchesMixin(BaseClient):
             params={"target_branch_id": target_branch_id},
             json=body,
         )
+
+    def deploy_traffic(self, agent_id: str, shares: Mapping[str, float]) -> dict[str, float]:
+        """Split live traffic between branches: ``shares`` maps a branch id to its percentage
+        (0-100; the shares must total 100, main included). Returns the API's
+        ``traffic_percentage_branch_id_map`` (branch id -> percentage).
+
+        Calls ``POST /v1/convai/agents/{agent_id}/deployments`` with ``{"deployment_request":
+        {"requests": [{"branch_id", "deployment_strategy": {"type": "percentage",
+        "traffic_percentage"}}]}}``. Raises :class:`RequestValidationError` (422) when the
+        shares do not total 100, :class:`NotFoundError`, or another :class:`ApiError`.
+        """
+        requests = [
+            {
+                "branch_id": branch_id,
+                "deployment_strategy": {"type": "percentage", "traffic_percentage": share},
+            }
+            for branch_id, share in shares.items()
+        ]
+        body = {"deployment_request": {"requests": requests}}
+        answer = self._object("POST", _DEPLOYMENTS, path_params={"agent_id": agent_id}, json=body)
+        split = answer.get("traffic_percentage_branch_id_map") or {}
+        return {str(key): float(value) for key, value in split.items()}
+
+    def traffic_shares(self, agent_id: str) -> dict[str, float]:
+        """Each unarchived branch's ``current_live_percentage`` (0-100), branch id -> share;
+        main holds 100 unless a split is deployed.
+
+        Calls ``GET /v1/convai/agents/{agent_id}/branches``. Raises :class:`NotFoundError`.
+        """
+        return {
+            str(branch["id"]): float(branch.get("current_live_percentage") or 0)
+            for branch in self.list_branches(agent_id)
+        }

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, Literal
 
 from convai_ops.errors import ApiError
@@ -29,12 +29,17 @@ class ConversationsMixin(BaseClient):
         call_successful: CallSuccessful | None = None,
         call_start_after_unix: int | None = None,
         page_size: int = 100,
+        branch_id: str | None = None,
+        evaluation_criteria_ids: Sequence[str] | None = None,
     ) -> Iterator[dict[str, Any]]:
-        """Yield conversation summaries (``conversation_id``, ``agent_id``,
-        ``start_time_unix_secs``, ``call_duration_secs``, ``status``, ``call_successful``, ...)
-        newest first, fetching pages lazily.
+        """Yield conversation summaries (``conversation_id``, ``agent_id``, ``branch_id``,
+        ``version_id``, ``start_time_unix_secs``, ``call_duration_secs``, ``status``,
+        ``call_successful``, ...) newest first, fetching pages lazily.
 
-        ``call_start_after_unix`` is a Unix time in seconds; ``page_size`` is 1-100. Calls
+        ``call_start_after_unix`` is a Unix time in seconds; ``page_size`` is 1-100;
+        ``branch_id`` keeps the conversations that ran on that branch;
+        ``evaluation_criteria_ids`` adds those criteria's results
+        (``evaluation_criteria_results``: id -> ``{"result"}``) to each summary. Calls
         ``GET /v1/convai/conversations`` (cursor pages); its deprecated ``search`` query is
         never sent: see :meth:`iter_message_search`.
         """
@@ -43,6 +48,8 @@ class ConversationsMixin(BaseClient):
             "call_successful": call_successful,
             "call_start_after_unix": call_start_after_unix,
             "page_size": page_size,
+            "branch_id": branch_id,
+            "evaluation_criteria_ids": list(evaluation_criteria_ids or ()) or None,
         }
         return self._paginate(_CONVERSATIONS, "conversations", params)
 

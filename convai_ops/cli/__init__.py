@@ -125,6 +125,7 @@ class _Obj(dict[str, Any]):
 def _register_area_commands() -> None:
     from convai_ops.cli import (
         apply,
+        canary,
         ci,
         conversations,
         doctor,
@@ -137,7 +138,7 @@ def _register_area_commands() -> None:
     )
 
     modules = (apply, tests, state, conversations, ci, doctor, local, init, lifecycle, rollback)
-    for module in modules:
+    for module in (*modules, canary):
         for command in module.COMMANDS:
             cli.add_command(command)
 

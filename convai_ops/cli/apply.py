@@ -37,6 +37,7 @@ Examples:
   convai-ops apply --prune             # also delete the orphans the plan lists
   convai-ops plan --out plan.json && convai-ops apply plan.json
   convai-ops apply --target support --skip-tests --reason "test service down, refund hotfix"
+  convai-ops apply --canary 20         # after tests pass, 20% of live callers first
 """
 
 
@@ -114,6 +115,7 @@ def plan(
     with make_client(settings) as client:
         result, snapshot = build_plan(client, project, settings, orphans=not targets)
         result = flag_plan(client, result, marked_slugs(snapshot), settings.concurrency)
+        warn_traffic(client, result, settings)
     result = result.model_copy(update={"prune": project.config.prune})
     click.echo(render_plan(result, fmt, colour=sys.stdout.isatty()), nl=False)
     if out:
@@ -156,6 +158,19 @@ def plan(
     help="Seconds to wait for test runs (env: CONVAI_OPS_TEST_TIMEOUT; default 1200).",
 )
 @break_glass_options
+@click.option(
+    "--canary",
+    "canary_percent",
+    type=click.FloatRange(0, 100, min_open=True, max_open=True),
+    metavar="PERCENT",
+    help="After the tests pass, deploy the branch to PERCENT of live traffic and merge only "
+    "if callers did as well as on main (other settings: the environment's canary: block).",
+)
+@click.option(
+    "--ignore-traffic-split",
+    is_flag=True,
+    help="Merge even into an agent whose live traffic is split by someone else.",
+)
 @click.pass_context
 def apply(
     ctx: click.Context,
@@ -169,6 +184,8 @@ def apply(
     test_timeout: float | None,
     skip_tests: bool,
     reason: str | None,
+    canary_percent: float | None,
+    ignore_traffic_split: bool,
     **flags: Any,
 ) -> int:
     """Stage each change on a new agent branch, run the agent's tests there, and merge into
@@ -182,7 +199,13 @@ def apply(
 
     With --skip-tests --reason TEXT (break-glass, e.g. the test service is down), the change
     is merged without running tests; the reason, your git user and the commit are recorded in
-    the branch description, and plan and drift flag main until a tested apply."""
+    the branch description, and plan and drift flag main until a tested apply.
+
+    With --canary PERCENT (or a canary: block for the environment in convai-ops.yaml), a
+    branch whose tests passed first serves PERCENT of live callers; it is merged (main back to
+    100%) when every metric holds against main, rolled back (branch 0%, kept, exit 3) as soon
+    as one is worse. A split made by someone else makes apply refuse to merge unless
+    --ignore-traffic-split."""
     from convai_ops.breakglass import break_glass
     from convai_ops.plan import build_plan
     from convai_ops.render import render_plan_text
@@ -196,6 +219,7 @@ def apply(
         planned, snapshot = build_plan(client, project, settings, orphans=not targets)
         planned = check_fresh(saved, planned, targets) if saved else planned
         planned = planned.model_copy(update={"prune": prune or project.config.prune})
+        warn_traffic(client, planned, settings)
         click.echo(render_plan_text(planned, colour=sys.stdout.isatty()), nl=False)
         if not planned.has_work and not cleanup:
             return EXIT_OK
@@ -214,6 +238,9 @@ def apply(
             cleanup=cleanup,
             break_glass=glass,
         )
+        options = with_traffic_options(
+            options, project, settings, canary_percent, ignore_traffic_split
+        )
         with progress_reporter() as report:
             result = apply_plan(client, project, planned, snapshot.index, options, report)
         click.echo(render_apply_result(result), nl=False)
@@ -231,6 +258,30 @@ def _prune(client: Any, planned: Any) -> int:
     outcomes = delete_orphans(client, planned.deletes)
     click.echo(render_prune_result(outcomes), nl=False)
     return prune_exit_code(outcomes)
+
+
+def warn_traffic(client: Any, planned: Any, settings: Any) -> None:
+    """Print (stderr) the traffic split warnings of the plan's existing agents."""
+    from convai_ops.canary.traffic import split_warnings
+
+    refs = [(a.slug, a.agent_id, a.main_branch_id) for a in planned.agents if a.main_branch_id]
+    for line in split_warnings(client, refs, settings.concurrency):
+        click.echo(line, err=True)
+
+
+def with_traffic_options(
+    options: Any, project: Any, settings: Any, percent: float | None, ignore_split: bool
+) -> Any:
+    """``options`` with the canary (``--canary`` over the environment's ``canary:`` block)
+    and ``--ignore-traffic-split``."""
+    from dataclasses import replace
+
+    from convai_ops.canary.config import CanaryConfig
+
+    block = project.config.environments.get(settings.environment)
+    configured = block.canary.config() if block is not None and block.canary else None
+    canary = (configured or CanaryConfig()).with_percent(percent) if percent or configured else None
+    return replace(options, canary=canary, ignore_traffic_split=ignore_split)
 
 
 def confirm(auto_approve: bool, question: str = "Apply these changes?") -> None:

@@ -134,4 +134,4 @@ def progress_reporter() -> Iterator[Callable[[str, str], None]]:
         yield report
 
 
-_FINAL = ("merged", "tests failed", "error")
+_FINAL = ("merged", "tests failed", "error", "canary rolled back")

@@ -171,15 +171,21 @@ def _emulator_key(value: str | None) -> str | None:
     type=click.Path(exists=True, file_okay=False, path_type=Path),
     help="Example project to copy (default: the bundled one).",
 )
-def demo(example: Path | None) -> int:
+@click.option(
+    "--canary",
+    is_flag=True,
+    help="Then two changes whose tests pass meet emulated live callers first (a canary).",
+)
+def demo(example: Path | None, canary: bool) -> int:
     """Walk through plan and gated apply against a local emulator: no API key needed.
 
     One change whose tests pass is merged; one that breaks a test is blocked and main is left
-    exactly as it was.
+    exactly as it was. With --canary, a change promoted by its canary on live traffic follows,
+    then one rolled back there (it broke a fact no test covers).
     """
     from convai_ops.demo import run_demo
 
-    return run_demo(click.echo, example=example)
+    return run_demo(click.echo, example=example, canary=canary)
 
 
 COMMANDS: list[click.Command] = [emulator, demo]

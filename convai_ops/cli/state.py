@@ -223,6 +223,9 @@ def drift_command(ctx: click.Context, /, targets: tuple[str, ...], fmt: str, **f
         report = detect_drift(
             client, project, settings.environment, concurrency=settings.concurrency
         )
+        from convai_ops.cli.apply import warn_traffic
+
+        warn_traffic(client, report, settings)
     click.echo(render_drift(report, fmt, colour=sys.stdout.isatty()), nl=False)
     return EXIT_CHANGES if report.has_drift or report.has_unapplied else EXIT_OK
 

@@ -46,11 +46,13 @@ def get_conversation_histories_route(
     sort_direction: Literal["asc", "desc"] = "desc",
     branch_id: str | None = None,
     version_id: str | None = None,
+    evaluation_criteria_ids: Languages = None,
 ) -> dict[str, Any]:
     """``GetConversationsPageResponseModel``: newest first (``sort_direction``), filtered by
     agent, branch and version it ran on, call result, start time (Unix seconds, bounds
     exclusive), duration (inclusive), language, tools called and ``search`` (substring of any
-    transcript message, any case); cursor pages. Other filters of the document are accepted
+    transcript message, any case); cursor pages; ``evaluation_criteria_ids`` adds those
+    criteria's results to each summary. Other filters of the document are accepted
     and ignored."""
     with emu.lock:
         resolved = [
@@ -58,7 +60,9 @@ def get_conversation_histories_route(
         ]
     include = summary_mode == "include"
     wanted = [
-        conversation_summary(record, at, agent, with_summary=include)
+        conversation_summary(
+            record, at, agent, with_summary=include, criteria=evaluation_criteria_ids
+        )
         for record, agent, at in resolved
         if (agent_id is None or agent.agent_id == agent_id)
         and (branch_id is None or agent.branch_id == branch_id)

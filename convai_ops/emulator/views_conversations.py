@@ -60,9 +60,17 @@ def _stored_agent(emu: Emulator, record: ConversationRecord) -> Agent | None:
 
 
 def conversation_summary(
-    record: ConversationRecord, started: int, agent: ResolvedAgent, *, with_summary: bool
+    record: ConversationRecord,
+    started: int,
+    agent: ResolvedAgent,
+    *,
+    with_summary: bool,
+    criteria: list[str] | None = None,
 ) -> dict[str, Any]:
-    """``ConversationSummaryResponseModel``; ``transcript_summary`` only ``with_summary``."""
+    """``ConversationSummaryResponseModel``; ``transcript_summary`` only ``with_summary``;
+    ``evaluation_criteria_results`` (id -> ``{"result", "score", "max_score"}``) only for the
+    ``criteria`` ids asked for (the spec: "When omitted, evaluation_criteria_results is not
+    returned")."""
     analysis = record.analysis
     body: dict[str, Any] = {
         "agent_id": agent.agent_id,
@@ -83,6 +91,13 @@ def conversation_summary(
     }
     if with_summary:
         body["transcript_summary"] = analysis.transcript_summary if analysis else None
+    if criteria:
+        results = analysis.evaluation_criteria_results if analysis else {}
+        body["evaluation_criteria_results"] = {
+            key: {"result": value.get("result", "unknown"), "score": None, "max_score": None}
+            for key, value in results.items()
+            if key in criteria
+        }
     return body
 
 

@@ -61,7 +61,9 @@ def load_config(root: Path) -> ProjectConfig:
         hint = did_you_mean(default, known) or f" (environments: {', '.join(known)})"
         raise doc.error(("default_environment",), f"unknown environment {default!r}{hint}")
     environments = {
-        name: EnvironmentConfig(base_url=env.base_url, api_key_env=env.api_key_env)
+        name: EnvironmentConfig(
+            base_url=env.base_url, api_key_env=env.api_key_env, canary=env.canary
+        )
         for name, env in spec.environments.items()
     }
     return ProjectConfig(

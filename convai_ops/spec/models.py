@@ -18,6 +18,7 @@ from typing import Any, Literal, NoReturn
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from convai_ops.canary.config import CanaryFile
 from convai_ops.dicts import deep_merge
 from convai_ops.errors import UsageError
 
@@ -49,6 +50,7 @@ class EnvironmentConfig(_Frozen):
 
     base_url: str | None = None
     api_key_env: str = "ELEVENLABS_API_KEY"
+    canary: CanaryFile | None = None
 
 
 class ProjectConfig(_Frozen):

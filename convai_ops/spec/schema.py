@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from convai_ops.canary.config import CanaryFile
 from convai_ops.spec import openapi
 from convai_ops.spec.limits import add_stated_ranges
 
@@ -123,6 +124,9 @@ class EnvironmentFile(_FileModel):
         "ELEVENLABS_API_KEY",
         pattern=_VARIABLE,
         description="Environment variable holding the API key.",
+    )
+    canary: CanaryFile | None = Field(
+        None, description="Canary on live traffic before each merge (convai_ops.canary.config)."
     )
 
 

@@ -335,6 +335,7 @@ JOB_RIGHTS: dict[tuple[str, str], tuple[set[str], dict[str, str]]] = {
     ),
     ("convai-ops-promote.yml", "drift-staging"): ({"ELEVENLABS_API_KEY"}, {"contents": "read"}),
     ("convai-ops-promote.yml", "drift-production"): ({PRODUCTION_SECRET}, {"contents": "read"}),
+    ("convai-ops-promote.yml", "canary"): ({PRODUCTION_SECRET}, {"contents": "read"}),
 }
 
 
@@ -356,6 +357,7 @@ def test_production_secret_only_in_jobs_bound_to_production() -> None:
     assert readers == {
         ("convai-ops-promote.yml", "production"),
         ("convai-ops-promote.yml", "drift-production"),
+        ("convai-ops-promote.yml", "canary"),
     }
     for key in readers:
         assert jobs[key].get("environment") == "production", key

@@ -138,6 +138,11 @@ CASES = [
     Case("rollback support --auto-approve", (1,), applied=True),  # the empty shell: refused
     Case("rollback support --to v --auto-approve --skip-tests --reason outage", (1,), applied=True),
     Case("rollback support --auto-approve", (1,), api="echo-500"),
+    Case("canary status --format json", applied=True),
+    Case("canary analyse", applied=True),
+    Case("canary abort support", (1,), applied=True),  # no canary running
+    Case("canary status", (1,), api="echo-401", own_process=True),
+    Case("apply --auto-approve --canary 20", own_process=True),  # new agents: merged, no canary
 ]
 
 
