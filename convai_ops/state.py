@@ -16,10 +16,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
 
 from convai_ops.errors import NotFoundError
-from convai_ops.reference_check import missing_agent
 from convai_ops.workspace_tools import ToolIndex
 
 if TYPE_CHECKING:
@@ -44,8 +43,34 @@ __all__ = [
 MANAGED_TAG_PREFIX = "convai-ops:"
 
 T = TypeVar("T")
-OnAgent = Callable[["AgentSpec", "RemoteAgent | None", "RemoteIndex"], None]
 R = TypeVar("R")
+
+
+class _TestLike(Protocol):
+    @property
+    def type(self) -> str: ...
+
+
+class ReadTarget(Protocol):
+    """What reading an agent's remote state needs of it: an :class:`AgentSpec`, or the light
+    stand-in :mod:`convai_ops.early_reads` builds before the project is loaded."""
+
+    @property
+    def slug(self) -> str: ...
+
+    @property
+    def tests(self) -> Sequence[_TestLike]: ...
+
+    @property
+    def knowledge(self) -> Sequence[object]: ...
+
+    @property
+    def tools(self) -> Sequence[str] | None: ...
+
+    def agent_id(self, env: str | None) -> str | None: ...
+
+
+A = TypeVar("A", bound=ReadTarget)
 
 
 def managed_tag(slug: str) -> str:
@@ -137,7 +162,7 @@ class _Lists:
 
     @classmethod
     def start(
-        cls, pool: ThreadPoolExecutor, client: ConvaiClient, agents: Sequence[AgentSpec], env: str
+        cls, pool: ThreadPoolExecutor, client: ConvaiClient, agents: Sequence[ReadTarget], env: str
     ) -> _Lists:
         """Submit the tests, documents and tools lists ``agents`` need; prepare the agents
         list."""
@@ -174,7 +199,7 @@ class _Lists:
         return RemoteIndex(agent_ids, tests, names, by_name, ids, tools)
 
 
-def _uses_tools(agent: AgentSpec) -> bool:
+def _uses_tools(agent: ReadTarget) -> bool:
     """The agent names tools, or has a tool test (its ``referenced_tool`` is resolved)."""
     return agent.tools is not None or any(t.type == "tool" for t in agent.tests)
 
@@ -213,11 +238,11 @@ class Snapshot:
 
 def read_snapshot(
     client: ConvaiClient,
-    agents: Sequence[AgentSpec],
+    agents: Sequence[A],
     env: str,
     *,
     concurrency: int = 8,
-    on_agent: OnAgent | None = None,
+    on_agent: Callable[[A, RemoteAgent | None, RemoteIndex], None] | None = None,
 ) -> Snapshot:
     """Read the remote state of ``agents`` in ``env``: the list calls and one GET per agent.
 
@@ -236,13 +261,15 @@ def read_snapshot(
     ``ConvaiOpsError`` a list call or read raised (reads not yet started are cancelled).
     """
 
-    def read(agent_id: str, spec: AgentSpec | None = None) -> RemoteAgent:
+    def read(agent_id: str, spec: A | None = None) -> RemoteAgent:
         try:
             return RemoteAgent(agent_id, client.get_agent(agent_id))
         except NotFoundError:
             if spec is None:  # found by its tag, then deleted: a plain 404
                 raise
-            raise missing_agent(spec, env) from None
+            from convai_ops.reference_check import missing_agent  # loads the YAML reader
+
+            raise missing_agent(cast("AgentSpec", spec), env) from None
 
     pool = ThreadPoolExecutor(max_workers=concurrency + 2)
     try:
@@ -270,5 +297,7 @@ def read_snapshot(
     except BaseException:
         pool.shutdown(wait=True, cancel_futures=True)
         raise
+    finally:
+        client.end_early_reads(drop=True)  # answers read ahead for this snapshot: used or gone
     pool.shutdown(wait=True)
     return Snapshot(index, remote)

@@ -21,7 +21,6 @@ from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from convai_ops.dicts import json_equal
-from convai_ops.spec.defaults import fill_defaults
 
 if TYPE_CHECKING:
     from convai_ops.api import ConvaiClient
@@ -50,6 +49,8 @@ Reporter = Callable[[str], None]
 
 def comparable(tool_config: Mapping[str, Any]) -> dict[str, Any]:
     """``tool_config`` with its type's response-schema defaults filled in (a new dict)."""
+    from convai_ops.spec.defaults import fill_defaults  # not needed to read the tools list
+
     schema = OUTPUT_SCHEMAS.get(str(tool_config.get("type")))
     if schema is None:
         return copy.deepcopy(dict(tool_config))
@@ -58,6 +59,8 @@ def comparable(tool_config: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _mocks(value: Any) -> list[Any]:
+    from convai_ops.spec.defaults import fill_defaults
+
     return [fill_defaults(item, _MOCKS) for item in value or []]
 
 

@@ -13,7 +13,14 @@ from typing import Any
 
 import click
 
-from convai_ops.cli.common import api_options, load, make_client, progress_reporter, select_agents
+from convai_ops.cli.common import (
+    api_options,
+    load,
+    make_client,
+    progress_reporter,
+    select_agents,
+    start_early_reads,
+)
 from convai_ops.errors import EXIT_CHANGES, EXIT_OK, UsageError
 
 __all__ = ["COMMANDS"]
@@ -63,13 +70,14 @@ def plan(
     **flags: Any,
 ) -> int:
     """Show, field by field, how the live agents differ from the repository."""
+    early = start_early_reads(ctx, targets, **flags)  # before the imports below: start-up time
     from convai_ops.plan import build_plan
     from convai_ops.render import render_plan
     from convai_ops.saved_plan import write_plan
 
-    project, settings = load(ctx, **flags)
+    project, settings = load(ctx, early, **flags)
     project = select_agents(project, targets)
-    with make_client(settings) as client:
+    with make_client(settings, early) as client:
         result, _ = build_plan(client, project, settings)
     click.echo(render_plan(result, fmt, colour=sys.stdout.isatty()), nl=False)
     if out:
@@ -124,14 +132,17 @@ def apply(
 
     With PLAN (from `plan --out`), apply exactly that plan; refused if main or the repository
     moved since."""
+    early = (
+        None if plan_file else start_early_reads(ctx, targets, test_timeout=test_timeout, **flags)
+    )
     from convai_ops.plan import build_plan
     from convai_ops.render import render_plan_text
     from convai_ops.saved_plan import check_fresh, read_plan
 
     saved = read_plan(plan_file) if plan_file else None
-    project, settings = load(ctx, test_timeout=test_timeout, **flags)
+    project, settings = load(ctx, early, test_timeout=test_timeout, **flags)
     project = select_agents(project, targets)
-    with make_client(settings) as client:
+    with make_client(settings, early) as client:
         planned, snapshot = build_plan(client, project, settings)
         planned = check_fresh(saved, planned, targets) if saved else planned
         click.echo(render_plan_text(planned, colour=sys.stdout.isatty()), nl=False)
