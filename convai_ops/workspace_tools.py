@@ -16,8 +16,10 @@ it is shared by the agents applied in parallel, so a tool two agents use is crea
 from __future__ import annotations
 
 import copy
+import marshal
 import threading
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from convai_ops.dicts import json_equal
@@ -48,7 +50,25 @@ Reporter = Callable[[str], None]
 
 
 def comparable(tool_config: Mapping[str, Any]) -> dict[str, Any]:
-    """``tool_config`` with its type's response-schema defaults filled in (a new dict)."""
+    """``tool_config`` with its type's response-schema defaults filled in (a new dict).
+
+    Worked out once per distinct config (many agents use the same tools, and a plan compares
+    each agent's tools on both sides); every call still gets its own copy. ``marshal`` keeps
+    the exact types (``1``, ``1.0``, ``True`` and ``"1"`` differ, keys too)."""
+    try:
+        key = marshal.dumps(tool_config)  # type: ignore[arg-type]
+    except ValueError:  # not plain built-in values: no cache
+        return _comparable(tool_config)
+    filled: dict[str, Any] = marshal.loads(_comparable_bytes(key))
+    return filled
+
+
+@lru_cache(maxsize=512)
+def _comparable_bytes(config: bytes) -> bytes:
+    return marshal.dumps(_comparable(marshal.loads(config)))
+
+
+def _comparable(tool_config: Mapping[str, Any]) -> dict[str, Any]:
     from convai_ops.spec.defaults import fill_defaults  # not needed to read the tools list
 
     schema = OUTPUT_SCHEMAS.get(str(tool_config.get("type")))
