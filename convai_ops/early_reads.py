@@ -30,7 +30,7 @@ import logging
 import os
 import sys
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -164,20 +164,28 @@ def _start_reads(
     settings = Settings.resolve(early.root, _config(record["config"]), debug=debug, **flags)
     key = settings.require_api_key()
     from convai_ops.api import ConvaiClient
+    from convai_ops.state import read_snapshot  # here: never import in two threads at once
 
     client = ConvaiClient(settings.base_url, key, max_concurrency=settings.concurrency)
     view = client.early_reader()
     early.client, early.settings = client, settings
     early._thread = threading.Thread(
-        target=_read, args=(client, view, chosen, settings), name="early-reads", daemon=True
+        target=_read,
+        args=(read_snapshot, client, view, chosen, settings),
+        name="early-reads",
+        daemon=True,
     )
     _SWITCH.set_short()
     early._thread.start()
 
 
-def _read(client: ConvaiClient, view: ConvaiClient, agents: list[_Target], s: Settings) -> None:
-    from convai_ops.state import read_snapshot
-
+def _read(
+    read_snapshot: Callable[..., object],
+    client: ConvaiClient,
+    view: ConvaiClient,
+    agents: list[_Target],
+    s: Settings,
+) -> None:
     try:
         read_snapshot(view, agents, s.environment, concurrency=s.concurrency)
     except Exception as exc:  # the command makes the same request and reports its error

@@ -265,8 +265,8 @@ def read_snapshot(
         try:
             return RemoteAgent(agent_id, client.get_agent(agent_id))
         except NotFoundError:
-            if spec is None:  # found by its tag, then deleted: a plain 404
-                raise
+            if spec is None or not hasattr(spec, "path"):  # found by its tag, then deleted,
+                raise  # or read ahead for a stand-in with no file to point at: a plain 404
             from convai_ops.reference_check import missing_agent  # loads the YAML reader
 
             raise missing_agent(cast("AgentSpec", spec), env) from None

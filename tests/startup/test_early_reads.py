@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from convai_ops import early_reads
@@ -18,6 +19,7 @@ from tests.helpers import Runner, cli_runner, copy_example
 
 KEY = "test-key-0123456789"
 RECORD = Path(".convai-ops/cache/project.json")
+HEADERS = {"xi-api-key": KEY}
 
 
 @pytest.fixture
@@ -123,3 +125,24 @@ def test_a_record_holds_no_secret(project: Path, monkeypatch: pytest.MonkeyPatch
     monkeypatch.setenv("ELEVENLABS_API_KEY", KEY)
     early_reads.start(project, ()).remember(load_project(project))
     assert KEY not in (project / RECORD).read_text()
+
+
+def test_a_pinned_agent_deleted_since_is_reported_at_its_line(
+    server: Any, project: Path, cli: Runner
+) -> None:
+    agent_id = early_ids(server)["support"]
+    path = project / "agents" / "support" / "agent.yaml"
+    path.write_text(path.read_text() + f"environments:\n  staging: {agent_id}\n", encoding="utf-8")
+    assert cli("plan")[0] == 0  # recorded with the id written down
+    deleted = httpx.delete(f"{server.url}/v1/convai/agents/{agent_id}", headers=HEADERS)
+    assert deleted.status_code == 200
+    assert early_reads.known_valid(project)  # so the read of the deleted agent starts early
+    code, err, sent = requests_of(server, cli, "plan")
+    assert code == 1
+    assert "agent.yaml:" in err and f"agent {agent_id!r} does not exist" in err
+    assert sent[f"GET /v1/convai/agents/{agent_id}?"] == 1
+
+
+def early_ids(server: Any) -> dict[str, str]:
+    listed = httpx.get(f"{server.url}/v1/convai/agents", headers=HEADERS).json()["agents"]
+    return {t.split(":", 1)[1]: a["agent_id"] for a in listed for t in a["tags"] if ":" in t}
