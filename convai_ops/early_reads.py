@@ -109,6 +109,15 @@ class EarlyReads:
         client.close()
         return None
 
+    def prepare(self) -> None:
+        """While reads started here wait on the network, parse the bundled OpenAPI document
+        the plan needs for the API's defaults: one call holding the GIL for ~20 ms that,
+        made when the first answers arrive, would delay sending the next reads."""
+        if self._thread is not None:
+            from convai_ops.spec import openapi
+
+            openapi.document()
+
     def remember(self, project: Project) -> None:
         """Record ``project`` (just loaded without error) as valid, unless the record already
         says so or its files changed since :func:`start` read them. Never raises for I/O."""

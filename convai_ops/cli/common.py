@@ -77,6 +77,7 @@ def load(ctx: click.Context, early: Any = None, **flags: Any) -> tuple[Any, Any]
     check_tool_tests(project)
     if early is not None:
         early.remember(project)
+        early.prepare()
     settings = Settings.resolve(root, project.config, debug=ctx.obj["debug"], **flags)
     return project, settings
 
