@@ -136,12 +136,10 @@ def start(root: Path, targets: Sequence[str], *, debug: bool = False, **flags: A
     the project is known valid (see the module docstring); ``flags`` are those of
     ``Settings.resolve``. Never raises for the project or the settings: the command's own
     loading reports every problem."""
-    digest = tree_digest(root)
-    early = EarlyReads(root, digest)
-    record = _read_record(root / RECORD)
-    if digest is None or record is None or record.get("tree") != digest:
+    digest, record = _matching_record(root)
+    early = EarlyReads(root, digest, known_valid=record is not None)
+    if record is None:
         return early
-    early.known_valid = True
     try:
         _start_reads(early, record, targets, debug, flags)
     except (ConvaiOpsError, KeyError, TypeError, ValueError, AttributeError) as exc:
@@ -152,9 +150,16 @@ def start(root: Path, targets: Sequence[str], *, debug: bool = False, **flags: A
 def known_valid(root: Path) -> bool:
     """Whether the project at ``root`` is, file for file, one that loaded without error
     before under this code (the record of the module docstring). Sends nothing."""
+    return _matching_record(root)[1] is not None
+
+
+def _matching_record(root: Path) -> tuple[str | None, dict[str, Any] | None]:
+    """The digest of ``root``'s files, and the record when it is of exactly those files."""
     digest = tree_digest(root)
     record = _read_record(root / RECORD)
-    return digest is not None and record is not None and record.get("tree") == digest
+    if digest is None or record is None or record.get("tree") != digest:
+        return digest, None
+    return digest, record
 
 
 def _start_reads(
@@ -205,23 +210,30 @@ def _read(
 
 
 class _SwitchInterval:
-    """While the early reads run, the loading thread (pure CPU) hands the GIL to the threads
+    """While early reads run, the loading thread (pure CPU) hands the GIL to the threads
     waiting on the network every 0.5 ms instead of every 5 ms, so an answer is sent on within
-    a millisecond of its arrival rather than queuing behind the loading."""
+    a millisecond of its arrival rather than queuing behind the loading. Counted, so that
+    overlapping early reads (commands run in one process) restore the interval once."""
 
     SHORT_S = 0.0005
 
     def __init__(self) -> None:
-        self._before: float | None = None
+        self._lock = threading.Lock()
+        self._users = 0
+        self._before = 0.0
 
     def set_short(self) -> None:
-        self._before = sys.getswitchinterval()
-        sys.setswitchinterval(self.SHORT_S)
+        with self._lock:
+            if self._users == 0:
+                self._before = sys.getswitchinterval()
+                sys.setswitchinterval(self.SHORT_S)
+            self._users += 1
 
     def restore(self) -> None:
-        if self._before is not None:
-            sys.setswitchinterval(self._before)
-            self._before = None
+        with self._lock:
+            self._users -= 1
+            if self._users == 0:
+                sys.setswitchinterval(self._before)
 
 
 _SWITCH = _SwitchInterval()
