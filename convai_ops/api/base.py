@@ -8,6 +8,7 @@ slot -> map an error status or a missing answer to an :class:`~convai_ops.errors
 from __future__ import annotations
 
 import copy
+import functools
 import logging
 import ssl
 import time
@@ -175,24 +176,10 @@ class BaseClient:
     def _early_get(
         self, route: Route, params: Mapping[str, QueryValue] | None, timeout: float | None
     ) -> Any:
-        """A GET while early reads exist: take their answer, or (on the recording view) send
-        it and remember the answer (or error) for the client."""
+        """A GET while early reads exist (:meth:`EarlyAnswers.answer`)."""
         early, key = self._early, answer_key(route.path, encode_query(params))
-        if early is None:  # dropped meanwhile
-            return self._get(route, params, timeout)
-        if not self._recording:
-            taken = early.take(key)
-            return taken.result() if taken is not None else self._get(route, params, timeout)
-        future = early.register(key)
-        try:
-            value = self._get(route, params, timeout)
-        except BaseException as exc:
-            if future is not None:
-                future.set_exception(exc)
-            raise
-        if future is not None:
-            future.set_result(value)
-        return value
+        send = functools.partial(self._get, route, params, timeout)
+        return early.answer(key, send, recording=self._recording) if early else send()
 
     def _get(self, route: Route, params: Mapping[str, QueryValue] | None, t: float | None) -> Any:
         request = self._build(route, params, None, None, None, t)

@@ -15,7 +15,7 @@ what was not taken: a later GET always goes to the network, so it never sees an 
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import Future
 from typing import Any
 
@@ -48,6 +48,24 @@ class EarlyAnswers:
             self._answers.setdefault(key, []).append(future)
             self._changed.notify_all()
         return future
+
+    def answer(self, key: Key, send: Callable[[], Any], *, recording: bool) -> Any:
+        """The answer to the GET ``key``. ``recording`` (the early reads' view): ``send()`` it
+        and remember its answer, or its error, for a later caller. Otherwise: the answer read
+        ahead (waiting for it, raising its error), or ``send()`` when there is none."""
+        if not recording:
+            taken = self.take(key)
+            return taken.result() if taken is not None else send()
+        future = self.register(key)
+        try:
+            value = send()
+        except BaseException as exc:
+            if future is not None:
+                future.set_exception(exc)
+            raise
+        if future is not None:
+            future.set_result(value)
+        return value
 
     def take(self, key: Key) -> Future[Any] | None:
         """The earliest registered answer for ``key``, removed from the store; ``None`` when
