@@ -5,16 +5,16 @@ Targets: ``--help`` under 0.3 s, which needs the heavy libraries (httpx, pydanti
 ruamel.yaml, FastAPI, uvicorn, ...) to be imported only by the commands that use them (the
 benchmark lists which of them ``import convai_ops.cli`` pulls in: target none). Time to first
 request of ``convai-ops plan`` (from the moment the process is started to the arrival of its
-first request, the emulator's request-log timestamp) under 0.2 s; its bound is the interpreter's
-own start (``python -c pass``). A no-change ``convai-ops apply --auto-approve`` of 10 agents
-found by their managed tag within 1.5x of its network bound plus the interpreter's start: the
-agents list, then ``ceil(10 / concurrency)`` rounds of agent reads (the tests list is read
-beside them), each one round trip of 100 ms. Ratios are taken within the same run. The project
-is run once before timing, as a user's second command would be: its unchanged files are then
-known valid (``.convai-ops/cache``), so the reads start while it loads
-(``convai_ops.early_reads``). The time to first request is also shown after one file was edited
-(the project is then loaded before anything is sent, its unchanged contents still known valid)
-and without any cache (a fresh clone).
+first request, as ``bench.serve --arrivals`` logs it) under 0.2 s; its bound is the
+interpreter's own start (``python -c pass``). A no-change ``convai-ops apply --auto-approve``
+of 10 agents found by their managed tag within 1.5x of its network bound plus the
+interpreter's start: the agents list, then ``ceil(10 / concurrency)`` rounds of agent reads
+(the tests list is read beside them), each one round trip of 100 ms. Ratios are taken within
+the same run. The project is run once before timing, as a user's second command would be:
+its unchanged files are then known valid (``.convai-ops/cache``), so the reads start while it
+loads (``convai_ops.early_reads``). The time to first request is also shown after one file
+was edited (the project is then loaded before anything is sent, its unchanged contents still
+known valid) and without any cache (a fresh clone).
 
     .venv/bin/python -m bench.cold_start
 """
@@ -139,7 +139,7 @@ def api_figures(workspace: Workspace) -> list[Figure]:
     log = workspace.root / "cold-start-requests.jsonl"
     command = [*cli_command(), "-C", str(root)]
     with emulator(
-        latency_ms=API_LATENCY_MS, state=workspace.state(API_AGENTS), request_log=log
+        latency_ms=API_LATENCY_MS, state=workspace.state(API_AGENTS), arrivals=log
     ) as served:
         env = user_environment(served.url)
         timed_run([*command, "plan"], env)  # warm-up, and the validation cache is written

@@ -164,8 +164,10 @@ class _Lists:
     def start(
         cls, pool: ThreadPoolExecutor, client: ConvaiClient, agents: Sequence[ReadTarget], env: str
     ) -> _Lists:
-        """Submit the tests, documents and tools lists ``agents`` need; prepare the agents
-        list."""
+        """Submit the tests, documents and tools lists ``agents`` need, after the first page of
+        the agents list (the reads wait for it: its request goes out first)."""
+        wanted = any(a.agent_id(env) is None for a in agents)
+        agent_pages = _first_fetched(pool, client.iter_agents(page_size=100)) if wanted else None
         tests = documents = tools = None
         if any(a.tests for a in agents):
             tests = pool.submit(_by_name, lambda: client.iter_tests(page_size=100))
@@ -173,8 +175,6 @@ class _Lists:
             documents = pool.submit(lambda: list(client.iter_documents()))
         if any(_uses_tools(a) for a in agents):
             tools = pool.submit(lambda: list(client.iter_tools(page_size=100)))
-        wanted = any(a.agent_id(env) is None for a in agents)
-        agent_pages = client.iter_agents(page_size=100) if wanted else None
         return cls(tests, documents, agent_pages, tools)
 
     def managed_agents(self) -> Iterator[tuple[str, str]]:
@@ -197,6 +197,21 @@ class _Lists:
         ids = frozenset(str(d["id"]) for d in documents) if documents is not None else None
         tools = ToolIndex(self.tools.result() if self.tools else ())
         return RemoteIndex(agent_ids, tests, names, by_name, ids, tools)
+
+
+def _first_fetched(pool: ThreadPoolExecutor, items: Iterator[T]) -> Iterator[T]:
+    """``items``, its first item (so its first page) fetched in ``pool`` from now on; the
+    rest as the caller iterates."""
+    end = object()
+    first = pool.submit(next, items, end)
+
+    def rest() -> Iterator[T]:
+        head = first.result()
+        if head is not end:
+            yield cast(T, head)
+            yield from items
+
+    return rest()
 
 
 def _uses_tools(agent: ReadTarget) -> bool:
