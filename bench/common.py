@@ -253,9 +253,11 @@ def emulator(
     test_delay_s: float = 1.0,
     state: Path | None = None,
     request_log: Path | None = None,
+    arrivals: Path | None = None,
 ) -> Iterator[Served]:
     """Run ``bench.serve`` in its own process on a free loopback port until the block ends;
-    with ``request_log``, the emulator appends each request to that file as it arrives."""
+    with ``request_log``, the emulator appends each request to that file as it is answered,
+    with ``arrivals`` only its arrival time, method, path and query (``bench.serve``)."""
     port = _free_port()
     with tempfile.TemporaryDirectory(prefix="convai-ops-bench-log-") as temp:
         log_out = Path(temp) / "log.json"
@@ -268,6 +270,8 @@ def emulator(
             command += ["--state", str(state)]
         if request_log is not None:
             command += ["--request-log", str(request_log)]
+        if arrivals is not None:
+            command += ["--arrivals", str(arrivals)]
         process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.DEVNULL)
         served = Served(f"http://127.0.0.1:{port}")
         try:

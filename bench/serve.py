@@ -1,7 +1,7 @@
 """Serve the emulator for a benchmark, in its own process, from a pre-built state.
 
 ``python -m bench.serve --port P [--latency-ms MS] [--rate-limit RPS] [--test-delay S]
-[--state FILE] [--log-out FILE] [--request-log FILE]``
+[--state FILE] [--log-out FILE] [--request-log FILE] [--arrivals FILE]``
 
 Unlike ``convai-ops emulator --state FILE``, the state file is only read, never written after
 each change (writing it would add the emulator's own disk time to apply's figures). On SIGTERM
@@ -9,6 +9,10 @@ the server stops and, with ``--log-out``, writes a summary of its request log as
 ``{"total": n, "by_status": {"200": n}, "by_route": {"GET /v1/convai/agents/{id}": n}, "median_ms":
 {"GET /v1/convai/agents/{id}": ms}}``. ``--request-log FILE`` appends each request as a JSON line
 while serving (the emulator's ``--request-log``: its ``timestamp`` is the arrival time).
+``--arrivals FILE`` appends only ``{"timestamp", "method", "path", "query"}`` per request, as it
+arrives: what a benchmark timing the client needs, without the request log's masking and
+encoding of every answer (about as much CPU per agent GET as answering it, spent on the
+emulator's event loop while the client waits).
 """
 
 from __future__ import annotations
@@ -19,11 +23,13 @@ import re
 import signal
 import socket
 import statistics
+import time
 from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
 
 import uvicorn
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from convai_ops.emulator import EmulatorConfig, RequestLogEntry, create_app
 from convai_ops.emulator.server import UVICORN_OPTIONS
@@ -62,6 +68,22 @@ def _socket(port: int) -> socket.socket:
     return sock
 
 
+class ArrivalLog:
+    """ASGI wrapper appending one JSON line per HTTP request to ``path`` on its arrival."""
+
+    def __init__(self, app: ASGIApp, path: Path) -> None:
+        self.app = app
+        self.out = path.open("a", encoding="utf-8")
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            query = scope.get("query_string", b"").decode("latin-1")
+            line = {"timestamp": time.time(), "method": scope["method"], "path": scope["path"]}
+            self.out.write(json.dumps({**line, "query": query}) + "\n")
+            self.out.flush()
+        await self.app(scope, receive, send)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Parse the flags above, serve until SIGTERM, then write the log summary."""
     parser = argparse.ArgumentParser(prog="python -m bench.serve")
@@ -72,6 +94,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--state", type=Path, default=None)
     parser.add_argument("--log-out", type=Path, default=None)
     parser.add_argument("--request-log", type=Path, default=None)
+    parser.add_argument("--arrivals", type=Path, default=None)
     args = parser.parse_args(argv)
     config = EmulatorConfig(
         latency_ms=args.latency_ms,
@@ -82,7 +105,8 @@ def main(argv: list[str] | None = None) -> None:
     app = create_app(config)
     if args.state is not None:
         app.state.emulator.store = load_store(args.state)
-    server = uvicorn.Server(uvicorn.Config(app, **UVICORN_OPTIONS))
+    served: ASGIApp = ArrivalLog(app, args.arrivals) if args.arrivals else app
+    server = uvicorn.Server(uvicorn.Config(served, **UVICORN_OPTIONS))
     sock = _socket(args.port)
     # uvicorn stops gracefully on SIGTERM, then raises it again under the handler found before
     # it started: make that one harmless, so that the summary below is still written.

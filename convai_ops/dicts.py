@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import copy
+import marshal
 from collections.abc import Mapping
 from typing import Any
 
@@ -30,11 +31,28 @@ def deep_merge(base: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
 
 def json_equal(left: Any, right: Any) -> bool:
     """Equality of JSON values: ``1 == 1.0`` but ``True != 1``; mappings by keys and values,
-    lists (or tuples) in order."""
+    lists (or tuples) in order.
+
+    Values made of exactly the same built-in types and values (their ``marshal`` bytes are
+    equal: the common case of a plan with nothing to change) are equal without a walk (so a
+    NaN, which JSON has not, equals itself there)."""
+    if _same_bytes(left, right):
+        return True
+    return _walk_equal(left, right)
+
+
+def _same_bytes(left: Any, right: Any) -> bool:
+    try:
+        return marshal.dumps(left) == marshal.dumps(right)
+    except ValueError:  # not built-in values only (a mapping class, a model): walk
+        return False
+
+
+def _walk_equal(left: Any, right: Any) -> bool:
     if isinstance(left, Mapping) and isinstance(right, Mapping):
-        return left.keys() == right.keys() and all(json_equal(left[k], right[k]) for k in left)
+        return left.keys() == right.keys() and all(_walk_equal(left[k], right[k]) for k in left)
     if isinstance(left, list | tuple) and isinstance(right, list | tuple):
-        return len(left) == len(right) and all(map(json_equal, left, right))
+        return len(left) == len(right) and all(map(_walk_equal, left, right))
     if isinstance(left, bool) or isinstance(right, bool):
         return type(left) is type(right) and left == right
     return bool(left == right)

@@ -25,9 +25,10 @@ def walk_changes(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[Ra
     """:func:`convai_ops.field_diff.field_changes`: the differences turning ``before`` into
     ``after`` as :class:`RawChange` values, sorted by path."""
     keys = _KeyCache()
+    left, right = _differing(before, after)
     tree = DeepDiff(
-        dict(before),
-        dict(after),
+        left,
+        right,
         view="tree",
         custom_operators=[_Leaves(keys)],
         iterable_compare_func=keys.same_item,
@@ -41,6 +42,22 @@ def walk_changes(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[Ra
             if change is not None:
                 found[change.path] = change
     return [found[path] for path in sorted(found)]
+
+
+def _differing(
+    before: Mapping[str, Any], after: Mapping[str, Any]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Both mappings without the keys whose values are equal on both sides, mappings below
+    reduced the same way: deepdiff would report nothing there, yet it would still walk them
+    (most of a changed agent is unchanged). Lists are kept whole (items are matched)."""
+    left, right = dict(before), dict(after)
+    for key in before.keys() & after.keys():
+        old, new = before[key], after[key]
+        if json_equal(old, new):
+            del left[key], right[key]
+        elif isinstance(old, Mapping) and isinstance(new, Mapping):
+            left[key], right[key] = _differing(old, new)
+    return left, right
 
 
 class _KeyCache:

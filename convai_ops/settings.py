@@ -12,13 +12,10 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Protocol
 from urllib.parse import urlsplit
 
 from convai_ops.errors import UsageError, check_api_key, register_secret
-
-if TYPE_CHECKING:
-    from convai_ops.spec import ProjectConfig
 
 __all__ = [
     "DEFAULT_BASE_URL",
@@ -40,6 +37,30 @@ ENV_TEST_TIMEOUT = "CONVAI_OPS_TEST_TIMEOUT"
 DEFAULT_ENVIRONMENT = "default"
 PROJECT_MARKERS = ("convai-ops.yaml", "agents")
 """What makes a folder a project root: its ``convai-ops.yaml`` file or ``agents/`` folder."""
+
+
+class EnvironmentView(Protocol):
+    """One environment of ``convai-ops.yaml`` as settings read it (``EnvironmentConfig``)."""
+
+    @property
+    def base_url(self) -> str | None: ...
+
+    @property
+    def api_key_env(self) -> str: ...
+
+
+class ConfigView(Protocol):
+    """What settings read of ``convai-ops.yaml``: a ``ProjectConfig``, or the copy
+    :mod:`convai_ops.early_reads` keeps of it."""
+
+    @property
+    def environments(self) -> Mapping[str, EnvironmentView]: ...
+
+    @property
+    def default_environment(self) -> str | None: ...
+
+    @property
+    def concurrency(self) -> int | None: ...
 
 
 @dataclass(frozen=True)
@@ -65,7 +86,7 @@ class Settings:
     def resolve(
         cls,
         root: Path,
-        config: ProjectConfig,
+        config: ConfigView,
         *,
         environment: str | None = None,
         base_url: str | None = None,
@@ -121,7 +142,7 @@ def _environment(root: Path) -> Mapping[str, str]:
     return {**values, **os.environ}
 
 
-def _environment_name(config: ProjectConfig, requested: str | None) -> str:
+def _environment_name(config: ConfigView, requested: str | None) -> str:
     names = list(config.environments)
     if requested:
         if names and requested not in names:

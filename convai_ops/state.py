@@ -21,10 +21,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, TypeVar
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
 
 from convai_ops.errors import AmbiguousAgentError, NotFoundError
-from convai_ops.reference_check import missing_agent
 from convai_ops.workspace_tools import ToolIndex
 
 if TYPE_CHECKING:
@@ -56,8 +56,34 @@ MANAGED_TAG_PREFIX = "convai-ops:"
 UNTESTED_TAG = "convai-ops-untested"
 
 T = TypeVar("T")
-OnAgent = Callable[["AgentSpec", "RemoteAgent | None", "RemoteIndex"], None]
 R = TypeVar("R")
+
+
+class _TestLike(Protocol):
+    @property
+    def type(self) -> str: ...
+
+
+class ReadTarget(Protocol):
+    """What reading an agent's remote state needs of it: an :class:`AgentSpec`, or the light
+    stand-in :mod:`convai_ops.early_reads` builds before the project is loaded."""
+
+    @property
+    def slug(self) -> str: ...
+
+    @property
+    def tests(self) -> Sequence[_TestLike]: ...
+
+    @property
+    def knowledge(self) -> Sequence[object]: ...
+
+    @property
+    def tools(self) -> Sequence[str] | None: ...
+
+    def agent_id(self, env: str | None) -> str | None: ...
+
+
+A = TypeVar("A", bound=ReadTarget)
 
 
 def managed_tag(slug: str) -> str:
@@ -91,7 +117,7 @@ class LiveAgents:
         return cls({slug: tuple(ids) for slug, ids in tagged.items()}, names)
 
 
-def resolve_agent_id(spec: AgentSpec, env: str, live: LiveAgents | None) -> str | None:
+def resolve_agent_id(spec: ReadTarget, env: str, live: LiveAgents | None) -> str | None:
     """The live agent ``spec`` is in ``env`` (see the module docstring), ``None`` when there is
     none yet; ``live`` is ``None`` when the list was not read (only a pinned id is found).
 
@@ -103,8 +129,10 @@ def resolve_agent_id(spec: AgentSpec, env: str, live: LiveAgents | None) -> str 
     pinned = spec.agent_id(env)
     if pinned or live is None:
         return pinned
-    for slug in (spec.slug, *reversed(spec.previous_slugs)):
-        if slug != spec.slug and (spec.dir.parent / slug / "agent.yaml").is_file():
+    # an AgentSpec's previous folder names; the early reads' stand-ins have none
+    previous: Sequence[str] = getattr(spec, "previous_slugs", ())
+    for slug in (spec.slug, *reversed(previous)):
+        if slug != spec.slug and _folder_exists(spec, slug):
             continue
         ids = live.tagged.get(slug, ())
         if len(ids) > 1:
@@ -114,7 +142,13 @@ def resolve_agent_id(spec: AgentSpec, env: str, live: LiveAgents | None) -> str 
     return None
 
 
-def _ambiguous(spec: AgentSpec, env: str, slug: str, ids: Sequence[str]) -> AmbiguousAgentError:
+def _folder_exists(spec: ReadTarget, slug: str) -> bool:
+    """Whether ``agents/<slug>/`` beside ``spec``'s folder holds an ``agent.yaml``."""
+    folder: Path = getattr(spec, "dir")  # noqa: B009 (not part of ReadTarget)
+    return (folder.parent / slug / "agent.yaml").is_file()
+
+
+def _ambiguous(spec: ReadTarget, env: str, slug: str, ids: Sequence[str]) -> AmbiguousAgentError:
     tag = managed_tag(slug)
     named = ", ".join(ids[:-1]) + f" and {ids[-1]}"
     return AmbiguousAgentError(
@@ -220,12 +254,15 @@ class _Lists:
         cls,
         pool: ThreadPoolExecutor,
         client: ConvaiClient,
-        agents: Sequence[AgentSpec],
+        agents: Sequence[ReadTarget],
         env: str,
         list_agents: bool = False,
     ) -> _Lists:
-        """Submit the tests, documents and tools lists ``agents`` need; prepare the agents
-        list (always with ``list_agents``)."""
+        """Submit the tests, documents and tools lists ``agents`` need, after the first page of
+        the agents list (the reads wait for it: its request goes out first); the agents list is
+        read when some agent has no pinned id, and always with ``list_agents``."""
+        wanted = list_agents or any(a.agent_id(env) is None for a in agents)
+        agent_pages = _first_fetched(pool, client.iter_agents(page_size=100)) if wanted else None
         tests = documents = tools = None
         if any(a.tests for a in agents):
             tests = pool.submit(_by_name, lambda: client.iter_tests(page_size=100))
@@ -233,8 +270,6 @@ class _Lists:
             documents = pool.submit(lambda: list(client.iter_documents()))
         if any(_uses_tools(a) for a in agents):
             tools = pool.submit(lambda: list(client.iter_tools(page_size=100)))
-        wanted = list_agents or any(a.agent_id(env) is None for a in agents)
-        agent_pages = client.iter_agents(page_size=100) if wanted else None
         return cls(tests, documents, agent_pages, tools)
 
     def first_tagged(self) -> Iterator[tuple[str, str]]:
@@ -268,7 +303,22 @@ class _Lists:
         return RemoteIndex(agent_ids, tests, names, by_name, ids, tools, live)
 
 
-def _uses_tools(agent: AgentSpec) -> bool:
+def _first_fetched(pool: ThreadPoolExecutor, items: Iterator[T]) -> Iterator[T]:
+    """``items``, its first item (so its first page) fetched in ``pool`` from now on; the
+    rest as the caller iterates."""
+    end = object()
+    first = pool.submit(next, items, end)
+
+    def rest() -> Iterator[T]:
+        head = first.result()
+        if head is not end:
+            yield cast(T, head)
+            yield from items
+
+    return rest()
+
+
+def _uses_tools(agent: ReadTarget) -> bool:
     """The agent names tools, or has a tool test (its ``referenced_tool`` is resolved)."""
     return agent.tools is not None or any(t.type == "tool" for t in agent.tests)
 
@@ -307,11 +357,11 @@ class Snapshot:
 
 def read_snapshot(
     client: ConvaiClient,
-    agents: Sequence[AgentSpec],
+    agents: Sequence[A],
     env: str,
     *,
     concurrency: int = 8,
-    on_agent: OnAgent | None = None,
+    on_agent: Callable[[A, RemoteAgent | None, RemoteIndex], None] | None = None,
     list_agents: bool = False,
 ) -> Snapshot:
     """Read the remote state of ``agents`` in ``env``: the list calls and one GET per agent.
@@ -343,6 +393,8 @@ def read_snapshot(
     except BaseException:
         pool.shutdown(wait=True, cancel_futures=True)
         raise
+    finally:
+        client.end_early_reads(drop=True)  # answers read ahead for this snapshot: used or gone
     pool.shutdown(wait=True)
     return Snapshot(index, remote)
 
@@ -356,7 +408,7 @@ class _Read:
 def _start_reads(
     pool: ThreadPoolExecutor,
     client: ConvaiClient,
-    agents: Sequence[AgentSpec],
+    agents: Sequence[A],
     env: str,
     lists: _Lists,
 ) -> dict[str, _Read]:
@@ -364,13 +416,15 @@ def _start_reads(
     arrives; then, with the whole list, resolve every agent (:func:`resolve_agent_id`: raises
     on an ambiguous tag) and start the reads still missing."""
 
-    def read(agent_id: str, spec: AgentSpec | None = None) -> RemoteAgent:
+    def read(agent_id: str, spec: A | None = None) -> RemoteAgent:
         try:
             return RemoteAgent(agent_id, client.get_agent(agent_id))
         except NotFoundError:
-            if spec is None:  # found by its tag, then deleted: a plain 404
-                raise
-            raise missing_agent(spec, env) from None
+            if spec is None or not hasattr(spec, "path"):  # found by its tag, then deleted,
+                raise  # or read ahead for a stand-in with no file to point at: a plain 404
+            from convai_ops.reference_check import missing_agent  # loads the YAML reader
+
+            raise missing_agent(cast("AgentSpec", spec), env) from None
 
     reads = {a.slug: _Read(i, pool.submit(read, i, a)) for a in agents if (i := a.agent_id(env))}
     by_tag = {a.slug for a in agents} - set(reads)
@@ -386,10 +440,10 @@ def _start_reads(
 
 
 def _finish_reads(
-    agents: Sequence[AgentSpec],
+    agents: Sequence[A],
     reads: Mapping[str, _Read],
     index: RemoteIndex,
-    on_agent: OnAgent | None,
+    on_agent: Callable[[A, RemoteAgent | None, RemoteIndex], None] | None,
 ) -> dict[str, RemoteAgent | None]:
     specs = {a.slug: a for a in agents}
     remote: dict[str, RemoteAgent | None] = {a.slug: None for a in agents}

@@ -17,13 +17,13 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import marshal
 import threading
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from convai_ops.dicts import json_equal
-from convai_ops.spec.defaults import fill_defaults
-from convai_ops.spec.models import canonical_json
 
 if TYPE_CHECKING:
     from convai_ops.api import ConvaiClient
@@ -51,7 +51,27 @@ Reporter = Callable[[str], None]
 
 
 def comparable(tool_config: Mapping[str, Any]) -> dict[str, Any]:
-    """``tool_config`` with its type's response-schema defaults filled in (a new dict)."""
+    """``tool_config`` with its type's response-schema defaults filled in (a new dict).
+
+    Worked out once per distinct config (many agents use the same tools, and a plan compares
+    each agent's tools on both sides); every call still gets its own copy. ``marshal`` keeps
+    the exact types (``1``, ``1.0``, ``True`` and ``"1"`` differ, keys too)."""
+    try:
+        key = marshal.dumps(tool_config)  # type: ignore[arg-type]
+    except ValueError:  # not plain built-in values: no cache
+        return _comparable(tool_config)
+    filled: dict[str, Any] = marshal.loads(_comparable_bytes(key))
+    return filled
+
+
+@lru_cache(maxsize=512)
+def _comparable_bytes(config: bytes) -> bytes:
+    return marshal.dumps(_comparable(marshal.loads(config)))
+
+
+def _comparable(tool_config: Mapping[str, Any]) -> dict[str, Any]:
+    from convai_ops.spec.defaults import fill_defaults  # not needed to read the tools list
+
     schema = OUTPUT_SCHEMAS.get(str(tool_config.get("type")))
     if schema is None:
         return copy.deepcopy(dict(tool_config))
@@ -62,6 +82,8 @@ def comparable(tool_config: Mapping[str, Any]) -> dict[str, Any]:
 def identity_hash(body: Mapping[str, Any]) -> str:
     """12 hex digits of the sha256 of a create-tool body (``{tool_config, response_mocks?}``)
     with defaults filled (:func:`comparable`): equal for a file and the tool a GET answers."""
+    from convai_ops.spec.models import canonical_json
+
     config = body.get("tool_config")
     filled = {"tool_config": comparable(config) if isinstance(config, Mapping) else config}
     if body.get("response_mocks"):
@@ -70,6 +92,8 @@ def identity_hash(body: Mapping[str, Any]) -> str:
 
 
 def _mocks(value: Any) -> list[Any]:
+    from convai_ops.spec.defaults import fill_defaults
+
     return [fill_defaults(item, _MOCKS) for item in value or []]
 
 

@@ -7,7 +7,10 @@ slot -> map an error status or a missing answer to an :class:`~convai_ops.errors
 
 from __future__ import annotations
 
+import copy
+import functools
 import logging
+import ssl
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -20,6 +23,7 @@ import tenacity
 from convai_ops import __version__
 from convai_ops.errors import ApiError, UsageError, check_api_key, register_secret
 
+from .early import EarlyAnswers, answer_key
 from .error_mapping import error_for_no_answer, error_for_response
 from .limiter import AdaptiveLimiter
 from .pagination import iter_pages
@@ -72,6 +76,7 @@ class BaseClient:
             transport=transport,
             timeout=timeout,
             headers=_headers(api_key, user_agent),
+            verify=_verify_for(base_url),
         )
         self._retrying = tenacity.Retrying(
             stop=RetryStop(max_retries),
@@ -88,6 +93,8 @@ class BaseClient:
         # A call that must not be repeated blindly (a create): only a 429, which the server
         # answers before doing anything, is retried; a lost answer is the caller's to handle.
         self._retrying_once = self._retrying.copy(retry=tenacity.retry_if_result(_is_429))
+        self._early: EarlyAnswers | None = None
+        self._recording = False
 
     def __repr__(self) -> str:
         return (
@@ -109,6 +116,29 @@ class BaseClient:
     def close(self) -> None:
         """Close the connection pool; the client cannot be used afterwards."""
         self._http.close()
+
+    def early_reader(self) -> Self:
+        """A view of this client (same connections, limiter and counters) whose GETs are
+        remembered: the same GET made later through this client takes the view's answer once
+        instead of being sent again (:mod:`convai_ops.api.early`). Call
+        :meth:`end_early_reads` when the view's reads are done, and again with ``drop=True``
+        once their answers are no longer wanted."""
+        self._early = EarlyAnswers()
+        view = copy.copy(self)
+        view._recording = True
+        return view
+
+    def end_early_reads(self, *, drop: bool) -> None:
+        """The early reads ended (nothing more will be remembered); with ``drop``, also forget
+        the answers not taken, so every later GET is sent. No-op on the view itself."""
+        early = self._early
+        if early is None or self._recording:
+            return
+        if drop:
+            early.close()
+            self._early = None
+        else:
+            early.finished()
 
     @property
     def stats(self) -> ClientStats:
@@ -144,8 +174,22 @@ class BaseClient:
         :class:`ApiConnectionError` when the API could not be reached.
         """
         route = Route.of(method, template, path_params)
+        if self._early is not None and route.method == "GET" and _no_body(json, files, data):
+            return self._early_get(route, params, timeout)
         request = self._build(route, params, json, files, data, timeout)
         return _decode(self._send(route, request, stream=False, repeatable=repeatable), route)
+
+    def _early_get(
+        self, route: Route, params: Mapping[str, QueryValue] | None, timeout: float | None
+    ) -> Any:
+        """A GET while early reads exist (:meth:`EarlyAnswers.answer`)."""
+        early, key = self._early, answer_key(route.path, encode_query(params))
+        send = functools.partial(self._get, route, params, timeout)
+        return early.answer(key, send, recording=self._recording) if early else send()
+
+    def _get(self, route: Route, params: Mapping[str, QueryValue] | None, t: float | None) -> Any:
+        request = self._build(route, params, None, None, None, t)
+        return _decode(self._send(route, request, stream=False), route)
 
     @contextmanager
     def stream(
@@ -296,6 +340,20 @@ def _is_http_url(text: str) -> bool:
     except httpx.InvalidURL:
         return False
     return url.scheme in ("http", "https") and bool(url.host)
+
+
+def _no_body(json: Any, files: Files | None, data: Mapping[str, str] | None) -> bool:
+    return json is None and files is None and data is None
+
+
+def _verify_for(base_url: str) -> ssl.SSLContext | bool:
+    """httpx's ``verify`` for ``base_url``: the default (certifi's CA bundle) for https; for
+    plain http (the emulator, a local proxy), a context that trusts no certificate at all, so
+    the 30-50 ms of loading the CA bundle is not paid for TLS that is never used, and any TLS
+    connection (there is none: redirects are not followed) would fail closed."""
+    if httpx.URL(base_url).scheme != "http":
+        return True
+    return ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)  # verifies hostnames, trusts no CA
 
 
 def _headers(api_key: str, user_agent: str) -> dict[str, str]:

@@ -7,6 +7,7 @@ Exit codes: 0 success; 1 error (bad input, API error, usage error); 2 ``plan
 
 from __future__ import annotations
 
+import gc
 import logging
 import sys
 import traceback
@@ -40,6 +41,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         code = _report(exc, debug, str(exc))
     except Exception as exc:  # an unexpected failure: still one line, no secrets
         code = _report(exc, debug, f"internal error: {type(exc).__name__}: {redact(str(exc))}")
+    if argv is None:  # the process ends here: spare its final collection a walk over every
+        gc.freeze()  # object the loaded libraries made (about 25 ms of a 0.5 s command)
     sys.exit(code if isinstance(code, int) else EXIT_OK)
 
 

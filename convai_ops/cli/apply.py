@@ -14,7 +14,14 @@ from typing import Any, TypeVar
 
 import click
 
-from convai_ops.cli.common import api_options, load, make_client, progress_reporter, select_agents
+from convai_ops.cli.common import (
+    api_options,
+    load,
+    make_client,
+    progress_reporter,
+    select_agents,
+    start_early_reads,
+)
 from convai_ops.errors import EXIT_CHANGES, EXIT_OK, UsageError
 
 __all__ = ["COMMANDS", "break_glass_options", "confirm", "warn_break_glass"]
@@ -104,15 +111,16 @@ def plan(
 ) -> int:
     """Show, field by field, how the live agents differ from the repository, and the managed
     agents that have no folder (orphans; not with --target)."""
+    early = start_early_reads(ctx, targets, **flags)  # before the imports below: start-up time
     from convai_ops.plan import build_plan
     from convai_ops.render import render_plan
     from convai_ops.saved_plan import write_plan
 
-    project, settings = load(ctx, **flags)
+    project, settings = load(ctx, early, **flags)
     project = select_agents(project, targets)
     from convai_ops.breakglass import flag_plan, marked_slugs
 
-    with make_client(settings) as client:
+    with make_client(settings, early) as client:
         result, snapshot = build_plan(client, project, settings, orphans=not targets)
         result = flag_plan(client, result, marked_slugs(snapshot), settings.concurrency)
         warn_traffic(client, result, settings)
@@ -206,6 +214,9 @@ def apply(
     100%) when every metric holds against main, rolled back (branch 0%, kept, exit 3) as soon
     as one is worse. A split made by someone else makes apply refuse to merge unless
     --ignore-traffic-split."""
+    early = (
+        None if plan_file else start_early_reads(ctx, targets, test_timeout=test_timeout, **flags)
+    )
     from convai_ops.breakglass import break_glass
     from convai_ops.plan import build_plan
     from convai_ops.render import render_plan_text
@@ -213,9 +224,9 @@ def apply(
 
     glass = break_glass(skip_tests, reason, ctx.obj["root"])
     saved = read_plan(plan_file) if plan_file else None
-    project, settings = load(ctx, test_timeout=test_timeout, **flags)
+    project, settings = load(ctx, early, test_timeout=test_timeout, **flags)
     project = select_agents(project, targets)
-    with make_client(settings) as client:
+    with make_client(settings, early) as client:
         planned, snapshot = build_plan(client, project, settings, orphans=not targets)
         planned = check_fresh(saved, planned, targets) if saved else planned
         planned = planned.model_copy(update={"prune": prune or project.config.prune})

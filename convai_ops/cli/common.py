@@ -21,6 +21,7 @@ __all__ = [
     "make_client",
     "progress_reporter",
     "select_agents",
+    "start_early_reads",
 ]
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -55,8 +56,18 @@ def api_options(func: F) -> F:
     return func
 
 
-def load(ctx: click.Context, **flags: Any) -> tuple[Any, Any]:
-    """Load the project at ``-C`` and resolve ``Settings`` from the API options."""
+def start_early_reads(ctx: click.Context, targets: Sequence[str], **flags: Any) -> Any:
+    """Start reading the agents' remote state before loading the project, when its files
+    are those of a project that loaded without error before (``convai_ops.early_reads``);
+    pass the result to :func:`load` and :func:`make_client`. Sends nothing otherwise."""
+    from convai_ops import early_reads
+
+    return early_reads.start(ctx.obj["root"], targets, debug=ctx.obj["debug"], **flags)
+
+
+def load(ctx: click.Context, early: Any = None, **flags: Any) -> tuple[Any, Any]:
+    """Load the project at ``-C`` and resolve ``Settings`` from the API options; with
+    ``early`` (:func:`start_early_reads`), record the project as valid for the next run."""
     from convai_ops.settings import Settings
     from convai_ops.spec import load_project
     from convai_ops.tool_tests import check_tool_tests
@@ -64,14 +75,21 @@ def load(ctx: click.Context, **flags: Any) -> tuple[Any, Any]:
     root: Path = ctx.obj["root"]
     project = load_project(root)
     check_tool_tests(project)
+    if early is not None:
+        early.remember(project)
+        early.prepare()
     settings = Settings.resolve(root, project.config, debug=ctx.obj["debug"], **flags)
     return project, settings
 
 
-def make_client(settings: Any) -> Any:
-    """A ``ConvaiClient`` for ``settings``; raises ``UsageError`` without an API key."""
+def make_client(settings: Any, early: Any = None) -> Any:
+    """A ``ConvaiClient`` for ``settings``; raises ``UsageError`` without an API key. With
+    ``early`` (:func:`start_early_reads`), the client already reading for these settings."""
     from convai_ops.api import ConvaiClient
 
+    reading = early.client_for(settings) if early is not None else None
+    if reading is not None:
+        return reading
     return ConvaiClient(
         settings.base_url, settings.require_api_key(), max_concurrency=settings.concurrency
     )

@@ -21,8 +21,9 @@ __all__ = ["Body", "Emu", "json_body", "page", "request_emulator"]
 T = TypeVar("T")
 
 
-def request_emulator(request: Request) -> Emulator:
-    """Return the :class:`Emulator` of the app serving ``request``."""
+async def request_emulator(request: Request) -> Emulator:
+    """Return the :class:`Emulator` of the app serving ``request`` (``async``: a plain ``def``
+    dependency would cost every request a hop to the thread pool and back)."""
     emulator: Emulator = request.app.state.emulator
     return emulator
 

@@ -5,6 +5,8 @@ Each function returns a JSON-ready dict named after the schema it produces.
 
 from __future__ import annotations
 
+import json
+from functools import lru_cache
 from typing import Any
 
 from convai_ops.emulator.agent_tools import with_tools
@@ -40,8 +42,16 @@ def agent_response(emu: Emulator, agent: Agent, version: Version) -> dict[str, A
     """``GetAgentResponseModel`` of ``agent`` at ``version`` (server defaults included, inside
     list items too; ``prompt.tools`` and ``prompt.tool_ids`` both answered): the version's
     versioned config with the agent's current agent-wide platform settings."""
-    config = resolved_config(agent_config(agent, version))
+    config = _resolved(json.dumps(agent_config(agent, version)))
     return _agent_body(agent, version, with_tools(emu, config))
+
+
+@lru_cache(maxsize=4096)
+def _resolved(stored: str) -> dict[str, Any]:
+    """:func:`resolved_config` of a stored config given as JSON (its key order kept), worked
+    out once per distinct config: most GETs read an agent nobody changed since the last one.
+    The answer is shared, so it is never modified (``with_tools`` copies what it changes)."""
+    return resolved_config(json.loads(stored))
 
 
 def _agent_body(agent: Agent, version: Version, config: dict[str, Any]) -> dict[str, Any]:

@@ -33,11 +33,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from pydantic.version import VERSION as PYDANTIC_VERSION
-
 from convai_ops import __version__
 
-__all__ = ["CACHE_DIR", "ValidationCache", "active_cache", "remembering"]
+__all__ = ["CACHE_DIR", "ValidationCache", "active_cache", "remembering", "write_json"]
 
 CACHE_DIR = ".convai-ops/cache"
 _FILE = "validation.json"
@@ -92,7 +90,7 @@ class ValidationCache:
         if keys == self._before:
             return
         try:
-            _write(self.path, {"fingerprint": fingerprint(), "passed": sorted(keys)})
+            write_json(self.path, {"fingerprint": fingerprint(), "passed": sorted(keys)})
         except OSError as exc:
             _LOG.debug("validation cache not written: %s", exc)
 
@@ -121,6 +119,8 @@ def fingerprint() -> str:
     """SHA-256 of what the schemas are built from: version, OpenAPI document, spec sources, the
     pydantic version, and the path, size and time of jsonschema's validators (changed by any
     upgrade; found without importing jsonschema)."""
+    from pydantic.version import VERSION as PYDANTIC_VERSION  # imported only when loading
+
     stamps = f"{__version__}\0{PYDANTIC_VERSION}\0{_jsonschema_stamp()}\0"
     digest = hashlib.sha256(stamps.encode())
     digest.update(
@@ -143,12 +143,14 @@ def _jsonschema_stamp() -> str:
     return f"{validators}:{stat.st_size}:{stat.st_mtime_ns}"
 
 
-def _write(path: Path, data: dict[str, Any]) -> None:
+def write_json(path: Path, data: dict[str, Any]) -> None:
+    """Write ``data`` as JSON to ``path`` in the cache folder, atomically (a temporary file
+    renamed), creating the folder and its ``.gitignore``. Raises ``OSError``."""
     path.parent.mkdir(parents=True, exist_ok=True)
     ignore = path.parent / ".gitignore"
     if not ignore.exists():
         ignore.write_text("# written by convai-ops\n*\n", encoding="utf-8")
-    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=".validation-", suffix=".tmp")
+    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-", suffix=".tmp")
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as out:
             json.dump(data, out)

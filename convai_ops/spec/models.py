@@ -13,6 +13,8 @@ import difflib
 import functools
 import hashlib
 import json
+import marshal
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal, NoReturn
 
@@ -112,8 +114,11 @@ class TestSpec(_Frozen):
         else ``tool_hash``): the same file gives the same remote test in every workspace, and a
         new one when its tool changes (not when the tool file merely spells out a default)."""
         tool_hash = self.tool.identity_hash if self.tool is not None else self.tool_hash
-        data = canonical_json(self.body) + (tool_hash or "").encode()
-        return hashlib.sha256(data).hexdigest()[:12]
+        try:
+            key = marshal.dumps(self.body)  # exact types and order: equal bytes, equal body
+        except ValueError:
+            return _content_hash(canonical_json(self.body), tool_hash)
+        return _body_hash(key, tool_hash)
 
     @property
     def tool_name(self) -> str | None:
@@ -239,3 +244,14 @@ def _unknown(kind: str, name: str, known: list[str], folder: Path) -> NoReturn:
     close = difflib.get_close_matches(name, known, n=1)
     hint = f"; did you mean {close[0]!r}?" if close else f" ({kind}s: {', '.join(known)})"
     raise UsageError(f"no {kind} {name!r} under {folder}{hint}")
+
+
+def _content_hash(body: bytes, tool_hash: str | None) -> str:
+    return hashlib.sha256(body + (tool_hash or "").encode()).hexdigest()[:12]
+
+
+@lru_cache(maxsize=4096)
+def _body_hash(body: bytes, tool_hash: str | None) -> str:
+    """:attr:`TestSpec.content_hash` of the body marshalled as ``body``: worked out once (a
+    plan names every test of every agent, each time sorting and encoding its body)."""
+    return _content_hash(canonical_json(marshal.loads(body)), tool_hash)
