@@ -51,7 +51,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict
@@ -230,7 +230,12 @@ class Plan(_Frozen):
 
 
 def build_plan(
-    client: ConvaiClient, project: Project, settings: Settings, *, orphans: bool = False
+    client: ConvaiClient,
+    project: Project,
+    settings: Settings,
+    *,
+    orphans: bool = False,
+    on_remote: Callable[[str, RemoteAgent], None] | None = None,
 ) -> tuple[Plan, Snapshot]:
     """Read the remote state of ``project``'s agents and plan them; returns both.
 
@@ -240,12 +245,15 @@ def build_plan(
     folder (:func:`find_orphans`; the agents list is then read even when every id is
     pinned). Raises ``SpecError`` for a reference missing in the environment
     (``reference_check.check_references``): nothing can be applied from such a plan;
-    ``AmbiguousAgentError`` when two live agents carry one agent's tag.
+    ``AmbiguousAgentError`` when two live agents carry one agent's tag. ``on_remote(slug,
+    remote)`` is called as each live agent is read (in the calling thread), to start more reads.
     """
     env, ignore = settings.environment, tuple(project.config.ignore)
     planned: dict[str, AgentPlan] = {}
 
     def plan_one(spec: AgentSpec, remote: RemoteAgent | None, index: RemoteIndex) -> None:
+        if on_remote is not None and remote is not None:
+            on_remote(spec.slug, remote)
         planned[spec.slug] = make_agent_plan(spec, remote, index, env, ignore)
 
     snapshot = read_snapshot(

@@ -5,6 +5,7 @@ hold all live traffic (``current_live_percentage`` of its branches, ``GET
 from __future__ import annotations
 
 from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
 from convai_ops.canary.config import parse_description
@@ -13,8 +14,9 @@ from convai_ops.state import map_bounded
 
 if TYPE_CHECKING:
     from convai_ops.api import ConvaiClient
+    from convai_ops.state import RemoteAgent
 
-__all__ = ["split_warnings"]
+__all__ = ["TrafficReads", "split_warnings"]
 
 #: ``(slug, agent id, main branch id)`` of one managed agent.
 AgentRef = tuple[str, str, str]
@@ -48,3 +50,27 @@ def split_warnings(client: ConvaiClient, agents: Sequence[AgentRef], workers: in
     side (``workers`` at once)."""
     found = map_bounded(lambda ref: _agent_warnings(client, ref), list(agents), workers)
     return [line for lines in found for line in lines]
+
+
+class TrafficReads:
+    """The branch reads of :func:`split_warnings`, started as each agent's main is read
+    (``build_plan(..., on_remote=reads.on_remote)``), so they overlap the plan's own reads
+    instead of following them; the client's limiter still bounds the requests in flight."""
+
+    def __init__(self, client: ConvaiClient, workers: int = 8) -> None:
+        self._client = client
+        self._pool = ThreadPoolExecutor(max_workers=workers)
+        self._found: list[Future[list[str]]] = []
+
+    def on_remote(self, slug: str, remote: RemoteAgent) -> None:
+        """Start ``GET .../branches`` of a live agent that has a main branch."""
+        if remote.main_branch_id:
+            ref = (slug, remote.agent_id, remote.main_branch_id)
+            self._found.append(self._pool.submit(_agent_warnings, self._client, ref))
+
+    def warnings(self) -> list[str]:
+        """The lines of every agent read (waits for the reads; raises what a read raised)."""
+        try:
+            return [line for found in self._found for line in found.result()]
+        finally:
+            self._pool.shutdown(wait=True, cancel_futures=True)

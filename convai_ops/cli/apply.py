@@ -121,9 +121,12 @@ def plan(
     from convai_ops.breakglass import flag_plan, marked_slugs
 
     with make_client(settings, early) as client:
-        result, snapshot = build_plan(client, project, settings, orphans=not targets)
+        traffic = traffic_reads(client, settings)
+        result, snapshot = build_plan(
+            client, project, settings, orphans=not targets, on_remote=traffic.on_remote
+        )
         result = flag_plan(client, result, marked_slugs(snapshot), settings.concurrency)
-        warn_traffic(client, result, settings)
+        echo_warnings(traffic.warnings())
     result = result.model_copy(update={"prune": project.config.prune})
     click.echo(render_plan(result, fmt, colour=sys.stdout.isatty()), nl=False)
     if out:
@@ -227,10 +230,13 @@ def apply(
     project, settings = load(ctx, early, test_timeout=test_timeout, **flags)
     project = select_agents(project, targets)
     with make_client(settings, early) as client:
-        planned, snapshot = build_plan(client, project, settings, orphans=not targets)
+        traffic = traffic_reads(client, settings)
+        planned, snapshot = build_plan(
+            client, project, settings, orphans=not targets, on_remote=traffic.on_remote
+        )
         planned = check_fresh(saved, planned, targets) if saved else planned
         planned = planned.model_copy(update={"prune": prune or project.config.prune})
-        warn_traffic(client, planned, settings)
+        echo_warnings(traffic.warnings())
         click.echo(render_plan_text(planned, colour=sys.stdout.isatty()), nl=False)
         if not planned.has_work and not cleanup:
             return EXIT_OK
@@ -269,6 +275,19 @@ def _prune(client: Any, planned: Any) -> int:
     outcomes = delete_orphans(client, planned.deletes)
     click.echo(render_prune_result(outcomes), nl=False)
     return prune_exit_code(outcomes)
+
+
+def traffic_reads(client: Any, settings: Any) -> Any:
+    """A ``canary.traffic.TrafficReads`` to pass to ``build_plan`` (``on_remote``)."""
+    from convai_ops.canary.traffic import TrafficReads
+
+    return TrafficReads(client, settings.concurrency)
+
+
+def echo_warnings(lines: list[str]) -> None:
+    """Print each line on stderr."""
+    for line in lines:
+        click.echo(line, err=True)
 
 
 def warn_traffic(client: Any, planned: Any, settings: Any) -> None:

@@ -62,7 +62,10 @@ def test_a_known_valid_project_sends_the_same_requests(
     code, _, loaded_first = requests_of(server, cli, "plan")
     assert code == 0
     assert early == loaded_first  # no request twice, none missing
-    assert sum(1 for r in early if r.startswith("GET /v1/convai/agents/")) == 2
+    reads = [
+        r.split("?")[0].split("/")[4:] for r in early if r.startswith("GET /v1/convai/agents/")
+    ]
+    assert sorted(len(r) for r in reads) == [1, 1, 2, 2]  # each agent, and its branches (traffic)
     code, out, _ = cli("apply", "--auto-approve")
     assert (code, "No changes" in out) == (0, True)
 
