@@ -128,8 +128,10 @@ def timed_run(args: list[str], env: dict[str, str]) -> float:
 
 
 def network_bound(agents: int, latency_s: float) -> float:
-    """The agents list, then ``ceil(agents / concurrency)`` rounds of reads: seconds."""
-    return (1 + math.ceil(agents / CONCURRENCY)) * latency_s
+    """The agents list, then ``ceil(2 * agents / concurrency)`` rounds of reads (each agent's
+    ``GET /v1/convai/agents/{id}`` and its branches list, which says whether a traffic split
+    keeps main under 100%: plan and apply warn about it): seconds."""
+    return (1 + math.ceil(2 * agents / CONCURRENCY)) * latency_s
 
 
 def api_figures(workspace: Workspace) -> list[Figure]:

@@ -178,6 +178,7 @@ def _start_reads(
     settings = Settings.resolve(early.root, _config(record["config"]), debug=debug, **flags)
     key = settings.require_api_key()
     from convai_ops.api import ConvaiClient
+    from convai_ops.canary.traffic import TrafficReads  # here too
     from convai_ops.state import read_snapshot  # here: never import in two threads at once
 
     client = ConvaiClient(settings.base_url, key, max_concurrency=settings.concurrency)
@@ -185,7 +186,7 @@ def _start_reads(
     early.client, early.settings = client, settings
     early._thread = threading.Thread(
         target=_read,
-        args=(read_snapshot, client, view, chosen, settings, not targets),
+        args=(read_snapshot, client, view, chosen, settings, not targets, TrafficReads),
         name="early-reads",
         daemon=True,
     )
@@ -200,12 +201,21 @@ def _read(
     agents: list[_Target],
     s: Settings,
     list_agents: bool,
+    traffic_reads: Callable[..., Any],
 ) -> None:
-    """Read as the command will: the agents list too when it lists orphans (no --target)."""
+    """Read as the command will: the agents list too when it lists orphans (no --target),
+    and each live agent's branches (its traffic split) as soon as the agent is read."""
+    traffic = traffic_reads(view, s.concurrency)
     try:
         read_snapshot(
-            view, agents, s.environment, concurrency=s.concurrency, list_agents=list_agents
+            view,
+            agents,
+            s.environment,
+            concurrency=s.concurrency,
+            list_agents=list_agents,
+            on_agent=lambda spec, remote, _: remote and traffic.on_remote(spec.slug, remote),
         )
+        traffic.warnings()  # the answers are the command's; the lines are not needed here
     except Exception as exc:  # the command makes the same request and reports its error
         _LOG.debug("early reads stopped: %s", type(exc).__name__)
     finally:

@@ -246,7 +246,9 @@ def build_plan(
     pinned). Raises ``SpecError`` for a reference missing in the environment
     (``reference_check.check_references``): nothing can be applied from such a plan;
     ``AmbiguousAgentError`` when two live agents carry one agent's tag. ``on_remote(slug,
-    remote)`` is called as each live agent is read (in the calling thread), to start more reads.
+    remote)`` is called as each live agent is read (in the calling thread), to start more reads;
+    early answers not taken are then kept for those reads, and the caller ends them
+    (``client.end_early_reads(drop=True)``, as ``TrafficReads.warnings`` does).
     """
     env, ignore = settings.environment, tuple(project.config.ignore)
     planned: dict[str, AgentPlan] = {}
@@ -263,6 +265,7 @@ def build_plan(
         concurrency=settings.concurrency,
         on_agent=plan_one,
         list_agents=orphans,
+        keep_early=on_remote is not None,
     )
     check_references(project, snapshot.index, env)
     found = find_orphans(project, snapshot) if orphans else ()

@@ -363,6 +363,7 @@ def read_snapshot(
     concurrency: int = 8,
     on_agent: Callable[[A, RemoteAgent | None, RemoteIndex], None] | None = None,
     list_agents: bool = False,
+    keep_early: bool = False,
 ) -> Snapshot:
     """Read the remote state of ``agents`` in ``env``: the list calls and one GET per agent.
 
@@ -372,7 +373,9 @@ def read_snapshot(
     previous slug once the whole list is read). The client's limiter bounds the requests in
     flight. ``Snapshot.agents`` holds ``None`` for an agent still to be created, in the order
     of ``agents``. ``list_agents`` reads the agents list even when every id is pinned (the
-    plan's orphans need it; ``Snapshot.index.live``).
+    plan's orphans need it; ``Snapshot.index.live``). Answers read ahead by early reads
+    (:mod:`convai_ops.early_reads`) not taken are dropped at the end, unless ``keep_early``:
+    the caller then ends them (``client.end_early_reads(drop=True)``) after its own reads.
 
     ``on_agent(spec, remote, index)``, when given, is called in the calling thread for each
     agent as soon as its read and the list calls are done (in the order reads finish), so work
@@ -394,7 +397,8 @@ def read_snapshot(
         pool.shutdown(wait=True, cancel_futures=True)
         raise
     finally:
-        client.end_early_reads(drop=True)  # answers read ahead for this snapshot: used or gone
+        if not keep_early:  # answers read ahead for this snapshot: used or gone
+            client.end_early_reads(drop=True)
     pool.shutdown(wait=True)
     return Snapshot(index, remote)
 

@@ -69,8 +69,11 @@ class TrafficReads:
             self._found.append(self._pool.submit(_agent_warnings, self._client, ref))
 
     def warnings(self) -> list[str]:
-        """The lines of every agent read (waits for the reads; raises what a read raised)."""
+        """The lines of every agent read (waits for the reads; raises what a read raised).
+        Then the early answers still kept (``build_plan(..., on_remote=...)``) are dropped:
+        every later GET goes to the network."""
         try:
             return [line for found in self._found for line in found.result()]
         finally:
             self._pool.shutdown(wait=True, cancel_futures=True)
+            self._client.end_early_reads(drop=True)
