@@ -28,11 +28,11 @@ from convai_ops.plan import (
     Plan,
     _masked,
     _without,
+    changed_workflow_diagram,
     declared_view,
     diff_views,
     with_list_defaults,
 )
-from convai_ops.workflow_diff import WorkflowDiagram, workflow_diagram
 
 if TYPE_CHECKING:
     from convai_ops.spec import AgentSpec, Project
@@ -98,17 +98,9 @@ def _agent_plan(
         action=action,
         changes=changes,
         tests=tuple(t.name for t in new.tests),
-        workflow=_diagram(before, after, changes),
+        workflow=changed_workflow_diagram(before, after, changes),
     )
 
 
 def _view(spec: AgentSpec, env: str, pointers: Sequence[str]) -> dict[str, Any]:
     return with_list_defaults(_without(declared_view(spec, env), pointers))
-
-
-def _diagram(
-    before: dict[str, Any], after: dict[str, Any], changes: Sequence[FieldChange]
-) -> WorkflowDiagram | None:
-    if not any(c.path[0] == "workflow" for c in changes):
-        return None
-    return workflow_diagram(before.get("workflow"), after.get("workflow"))

@@ -100,6 +100,7 @@ __all__ = [
     "Orphan",
     "Plan",
     "build_plan",
+    "changed_workflow_diagram",
     "desired_view",
     "diff_views",
     "make_agent_plan",
@@ -316,7 +317,7 @@ def make_agent_plan(
         unchanged=max(0, _count_leaves(desired) - len(changes)),
         tests=tuple(t.name for t in spec.tests),
         desired_hash=_hash(desired),
-        workflow=_diagram(before, desired, changes),
+        workflow=changed_workflow_diagram(before, desired, changes),
         require_tests=spec.require_tests,
     )
 
@@ -333,10 +334,11 @@ def _retag(spec: AgentSpec, tags: Any) -> list[FieldChange]:
     return [FieldChange(path=("tags",), kind="change", before=live, after=after, gated=False)]
 
 
-def _diagram(
+def changed_workflow_diagram(
     before: Mapping[str, Any], desired: Mapping[str, Any], changes: Sequence[FieldChange]
 ) -> WorkflowDiagram | None:
-    """The workflow's diagram when the plan changes it (``None`` otherwise)."""
+    """The workflow's diagram from view ``before`` to view ``desired`` when ``changes`` touch
+    the workflow (``None`` otherwise)."""
     if not any(c.path[0] == "workflow" for c in changes):
         return None
     return workflow_diagram(before.get("workflow"), desired.get("workflow"))
