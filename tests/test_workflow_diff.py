@@ -207,7 +207,7 @@ def test_saved_plan_keeps_the_diagram(tmp_path: Path) -> None:
 
 
 def test_a_plan_carries_a_diagram_only_when_the_workflow_changes() -> None:
-    from convai_ops.plan import _diagram
+    from convai_ops.plan import changed_workflow_diagram as _diagram
 
     before, after = {"workflow": _workflow()}, {"workflow": _edited()}
     diagram = _diagram(before, after, diff_views(before, after))
