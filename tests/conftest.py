@@ -10,6 +10,9 @@ import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 
+#: ``server``, ``project``, ``cli`` for folders that do not define their own.
+pytest_plugins = ["tests.example_fixtures"]
+
 
 @pytest.fixture(autouse=True)
 def _isolated_environment(

@@ -10,15 +10,8 @@ from typing import Any
 import pytest
 
 from convai_ops.emulator import EmulatorConfig, run_in_thread
-from tests.helpers import Runner, cli_runner, copy_example
-
-KEY = "test-key-0123456789"
-
-
-@pytest.fixture
-def server() -> Iterator[Any]:
-    with run_in_thread(EmulatorConfig(rag_index_delay_s=0.05, test_delay_s=0.05)) as handle:
-        yield handle
+from tests.example_fixtures import KEY  # server, project, cli: tests/conftest.py
+from tests.helpers import Runner, cli_runner
 
 
 @pytest.fixture
@@ -27,18 +20,6 @@ def flaky_server() -> Iterator[Any]:
     config = EmulatorConfig(rag_index_delay_s=0.05, test_delay_s=0.05, nondeterminism=0.5, seed=7)
     with run_in_thread(config) as handle:
         yield handle
-
-
-@pytest.fixture
-def project(tmp_path: Path) -> Path:
-    return copy_example(tmp_path / "repo")
-
-
-@pytest.fixture
-def cli(
-    server: Any, project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> Runner:
-    return cli_runner(project, server.url, KEY, monkeypatch, capsys)
 
 
 @pytest.fixture

@@ -3,36 +3,13 @@ helpers reading the live agents and the writes the emulator received."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 
-from convai_ops.emulator import EmulatorConfig, run_in_thread
-from tests.helpers import Runner, cli_runner, copy_example
+from tests.example_fixtures import KEY  # server, project, cli: tests/conftest.py
 
-KEY = "test-key-0123456789"
 WRITES = frozenset({"POST", "PATCH", "PUT", "DELETE"})
-
-
-@pytest.fixture
-def server() -> Iterator[Any]:
-    with run_in_thread(EmulatorConfig(rag_index_delay_s=0.05, test_delay_s=0.05)) as handle:
-        yield handle
-
-
-@pytest.fixture
-def project(tmp_path: Path) -> Path:
-    return copy_example(tmp_path / "repo")
-
-
-@pytest.fixture
-def cli(
-    server: Any, project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> Runner:
-    return cli_runner(project, server.url, KEY, monkeypatch, capsys)
 
 
 def live_agents(server: Any) -> list[dict[str, Any]]:
