@@ -27,12 +27,10 @@ from convai_ops.plan import (
     FieldChange,
     Plan,
     _masked,
-    _without,
     changed_workflow_diagram,
-    declared_view,
     diff_views,
-    with_list_defaults,
 )
+from convai_ops.plan_views import declared_view, with_list_defaults, without_pointers
 
 if TYPE_CHECKING:
     from convai_ops.spec import AgentSpec, Project
@@ -103,4 +101,4 @@ def _agent_plan(
 
 
 def _view(spec: AgentSpec, env: str, pointers: Sequence[str]) -> dict[str, Any]:
-    return with_list_defaults(_without(declared_view(spec, env), pointers))
+    return with_list_defaults(without_pointers(declared_view(spec, env), pointers))
