@@ -364,14 +364,15 @@ def render_plan(plan: Plan, fmt: str, *, colour: bool = False) -> str:
     return render_plan_text(plan, colour=colour)
 
 
-def render_apply_result(result: ApplyResult) -> str:
-    """A closing report: one line per agent, every failed test with its rationale."""
+def render_apply_result(result: ApplyResult, title: str = "Apply") -> str:
+    """A closing report: one line per agent, every failed test with its rationale; the summary
+    line starts with ``title`` (``Rollback`` for a rollback)."""
     lines = [""]
     for outcome in result.outcomes:
         lines.extend(_outcome_lines(outcome))
     counts = {s: sum(1 for o in result.outcomes if o.status == s) for s in _OUTCOME}
     summary = ", ".join(f"{n} {_OUTCOME[s]}" for s, n in counts.items() if n or s == "merged")
-    lines.append(f"Apply: {summary}.")
+    lines.append(f"{title}: {summary}.")
     return "\n".join(lines) + "\n"
 
 

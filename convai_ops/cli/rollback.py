@@ -101,7 +101,7 @@ def _rollback(
     confirm(auto_approve, "Roll back main to this version?")
     outcome = _run(client, project, settings, snapshot.index, glass, planned)
     result = ApplyResult((outcome,))
-    click.echo(render_apply_result(result), nl=False)
+    click.echo(render_apply_result(result, title="Rollback"), nl=False)
     if outcome.status == "merged":
         click.echo("\n".join(revert_advice(planned)) + "\n", nl=False)
     return result.exit_code

@@ -50,6 +50,7 @@ def test_rollback_steps_1_restores_the_previous_prompt_through_a_tested_branch(
     assert "within 30 days" in _prompt(server, agent_id)
     assert "- Always thank the caller." in out  # the diff main -> target, as plan draws it
     assert f"git revert --no-edit {sha[:12]}" in out
+    assert "Rollback: 1 merged." in out and "Apply:" not in out
     log = _since(server, start)
     steps = [(e.method, e.path.rsplit("/", 1)[-1]) for e in log if e.method == "POST"]
     branch_at = steps.index(("POST", "branches"))
