@@ -14,12 +14,21 @@ from convai_ops.emulator import EmulatorConfig, run_in_thread
 from tests.helpers import Runner, cli_runner, copy_example
 
 KEY = "test-key-0123456789"
+FAST = {"test_delay_s": 0.05, "rag_index_delay_s": 0.05}
+"""Short test-run and RAG-index delays: the suite stays fast."""
+MODES = {
+    "default": {},
+    "agent-wide-dropped": {"agent_wide_on_branch": "dropped"},
+    "identical-merge-commits-nothing": {"identical_merge": "commit-nothing"},
+}
+"""The emulator's default and each knob's other reading of an inferred behaviour
+(``mode_server`` runs a test once per mode)."""
 
 
 @pytest.fixture
 def server() -> Iterator[Any]:
     """The emulator with short test and RAG-index delays."""
-    with run_in_thread(EmulatorConfig(rag_index_delay_s=0.05, test_delay_s=0.05)) as handle:
+    with run_in_thread(EmulatorConfig(**FAST)) as handle:
         yield handle
 
 
@@ -35,3 +44,21 @@ def cli(
 ) -> Runner:
     """``convai-ops -C <project> ARGS`` in-process against ``server``: (code, out, err)."""
     return cli_runner(project, server.url, KEY, monkeypatch, capsys)
+
+
+@pytest.fixture(params=sorted(MODES))
+def mode_server(request: pytest.FixtureRequest) -> Iterator[Any]:
+    """The emulator in each of :data:`MODES`."""
+    with run_in_thread(EmulatorConfig(**FAST, **MODES[request.param])) as handle:
+        yield handle
+
+
+@pytest.fixture
+def mode_cli(
+    mode_server: Any,
+    project: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> Runner:
+    """``cli`` against ``mode_server``."""
+    return cli_runner(project, mode_server.url, KEY, monkeypatch, capsys)

@@ -4,34 +4,14 @@ committing nothing; and into a protected main, refused in one line like apply.""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 
-from convai_ops.emulator import EmulatorConfig, run_in_thread
 from tests.breakglass.conftest import edit_support_prompt
 from tests.e2e.conftest import KEY, agent_ids, main_config
-from tests.e2e.test_api_modes import FAST, MODES
-from tests.helpers import Runner, cli_runner
-
-
-@pytest.fixture(params=sorted(MODES))
-def mode_server(request: pytest.FixtureRequest) -> Iterator[Any]:
-    with run_in_thread(EmulatorConfig(**FAST, **MODES[request.param])) as handle:
-        yield handle
-
-
-@pytest.fixture
-def mode_cli(
-    mode_server: Any,
-    project: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-) -> Runner:
-    return cli_runner(project, mode_server.url, KEY, monkeypatch, capsys)
+from tests.helpers import Runner
 
 
 def _prompt(server: Any) -> str:

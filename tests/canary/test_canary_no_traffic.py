@@ -4,16 +4,14 @@ max_duration is over, i.e. rolls back (never promoted without evidence). Real HT
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from convai_ops.emulator import EmulatorConfig, run_in_thread
 from tests.e2e.conftest import KEY, agent_ids, main_config
-from tests.helpers import Runner, cli_runner, copy_example
+from tests.helpers import Runner, copy_example
 
 CANARY = """
     canary:
@@ -26,25 +24,12 @@ CANARY = """
 
 
 @pytest.fixture
-def server() -> Iterator[Any]:
-    with run_in_thread(EmulatorConfig(rag_index_delay_s=0.05, test_delay_s=0.05)) as handle:
-        yield handle
-
-
-@pytest.fixture
 def project(tmp_path: Path) -> Path:
     root = copy_example(tmp_path)
     config = root / "convai-ops.yaml"
     text = config.read_text()
     config.write_text(text.replace("  staging:\n", "  staging:\n" + CANARY.lstrip("\n"), 1))
     return root
-
-
-@pytest.fixture
-def cli(
-    server: Any, project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> Runner:
-    return cli_runner(project, server.url, KEY, monkeypatch, capsys)
 
 
 def branches(server: Any, agent_id: str) -> list[dict[str, Any]]:

@@ -5,7 +5,6 @@ agent. Real HTTP on loopback (no live traffic needed)."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,19 +12,12 @@ import httpx
 import pytest
 
 from convai_ops.canary.config import CanaryConfig, CanaryPlan, describe
-from convai_ops.emulator import EmulatorConfig, run_in_thread
 from tests.canary.traffic_project import branches, canary_project, deployments, edit_prompt
 from tests.e2e.conftest import KEY, agent_ids, main_config
 from tests.helpers import Runner, cli_runner
 
 HEADERS = {"xi-api-key": KEY}
 CONFIG = CanaryConfig(steps=(20.0, 50.0), min_conversations=5, max_duration_s=600)
-
-
-@pytest.fixture
-def server() -> Iterator[Any]:
-    with run_in_thread(EmulatorConfig(rag_index_delay_s=0.05, test_delay_s=0.05)) as handle:
-        yield handle
 
 
 @pytest.fixture

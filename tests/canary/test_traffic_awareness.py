@@ -3,24 +3,16 @@ merge (exit 1, nothing staged) unless --ignore-traffic-split. Real HTTP on loopb
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from convai_ops.emulator import EmulatorConfig, run_in_thread
 from tests.e2e.conftest import KEY, agent_ids, main_config
 from tests.helpers import Runner, cli_runner, copy_example
 
 HEADERS = {"xi-api-key": KEY}
-
-
-@pytest.fixture
-def server() -> Iterator[Any]:
-    with run_in_thread(EmulatorConfig(rag_index_delay_s=0.05, test_delay_s=0.05)) as handle:
-        yield handle
 
 
 @pytest.fixture

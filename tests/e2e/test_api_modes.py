@@ -4,38 +4,11 @@ with the emulator in its default mode and in each knob's other mode."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
-
-from convai_ops.emulator import EmulatorConfig, run_in_thread
-from tests.e2e.conftest import KEY, agent_ids, main_config
-from tests.helpers import Runner, cli_runner
-
-FAST = {"test_delay_s": 0.05, "rag_index_delay_s": 0.05}
-MODES = {
-    "default": {},
-    "agent-wide-dropped": {"agent_wide_on_branch": "dropped"},
-    "identical-merge-commits-nothing": {"identical_merge": "commit-nothing"},
-}
-
-
-@pytest.fixture(params=sorted(MODES))
-def mode_server(request: pytest.FixtureRequest) -> Iterator[Any]:
-    with run_in_thread(EmulatorConfig(**FAST, **MODES[request.param])) as handle:
-        yield handle
-
-
-@pytest.fixture
-def mode_cli(
-    mode_server: Any,
-    project: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-) -> Runner:
-    return cli_runner(project, mode_server.url, KEY, monkeypatch, capsys)
+from tests.e2e.conftest import agent_ids, main_config
+from tests.helpers import Runner
 
 
 def test_apply_then_plan_and_drift_are_empty(mode_cli: Runner, mode_server: Any) -> None:

@@ -13,7 +13,7 @@ import pytest
 from convai_ops.emulator import EmulatorConfig, run_in_thread
 from convai_ops.emulator.core import RequestLogEntry
 from tests.e2e.conftest import KEY, agent_ids, main_config
-from tests.e2e.test_api_modes import FAST, MODES
+from tests.example_fixtures import FAST, MODES
 from tests.helpers import Runner, cli_runner
 
 TOOLS = "/v1/convai/tools"

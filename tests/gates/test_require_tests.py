@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from convai_ops.emulator import EmulatorConfig, run_in_thread
-from tests.e2e.test_api_modes import FAST, MODES
+from tests.example_fixtures import FAST, MODES
 from tests.helpers import Runner, cli_runner
 
 from .conftest import KEY

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,24 +12,12 @@ import httpx
 import pytest
 
 from convai_ops import early_reads
-from convai_ops.emulator import EmulatorConfig, run_in_thread
 from convai_ops.spec import load_project
-from tests.helpers import Runner, cli_runner, copy_example
+from tests.helpers import Runner, cli_runner
 
 KEY = "test-key-0123456789"
 RECORD = Path(".convai-ops/cache/project.json")
 HEADERS = {"xi-api-key": KEY}
-
-
-@pytest.fixture
-def server() -> Iterator[Any]:
-    with run_in_thread(EmulatorConfig(rag_index_delay_s=0.05, test_delay_s=0.05)) as handle:
-        yield handle
-
-
-@pytest.fixture
-def project(tmp_path: Path) -> Path:
-    return copy_example(tmp_path / "repo")
 
 
 @pytest.fixture
